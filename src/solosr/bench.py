@@ -1,0 +1,201 @@
+"""Benchmark runner (BENCHMARK.md): named methods on a DIV2KRK-format folder or a synthetic set,
+per-image and mean Y-PSNR/SSIM and seconds, written as Markdown and JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import RunConfig
+from .imageio import Picture, read_image
+from .kernels import random_div2krk_kernel
+from .metrics import psnr_y, quantize, ssim_y
+from .pipeline import upscale
+from .resize import degrade_np, imresize_np
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+@dataclass
+class Case:
+    """One benchmark image: LR input (H,W,3) in [0,1], its true kernel, and HR when known."""
+
+    name: str
+    lr: np.ndarray
+    kernel: np.ndarray | None
+    hr: np.ndarray | None
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    folder = Path(folder)
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural)
+
+
+def _natural(p: Path):
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
+
+
+def _rgb(pic: Picture) -> np.ndarray:
+    px = pic.pixels
+    return np.repeat(px, 3, axis=-1) if px.shape[-1] == 1 else px
+
+
+def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generator) -> Case:
+    """Degrade HR by a DIV2KRK-protocol kernel: LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits."""
+    h, w = hr.shape[:2]
+    hr = hr[: h - h % scale, : w - w % scale]
+    k = random_div2krk_kernel(scale, rng)
+    lr = quantize(degrade_np(hr, k, scale)).astype(np.float32)
+    return Case(name, lr, k, hr)
+
+
+def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0) -> Iterator[Case]:
+    """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel."""
+    paths = [p for d in hr_dirs for p in list_images(d)]
+    for i, p in enumerate(paths):
+        rng = np.random.default_rng([seed, i])
+        name = f"{Path(p).parent.name}/{p.stem}" if len(hr_dirs) > 1 else p.stem
+        yield synthetic_case(name, _rgb(read_image(p)), scale, rng)
+
+
+def folder_cases(root: str | os.PathLike, scale: int) -> Iterator[Case]:
+    """A DIV2KRK-format folder: lr_xS/NAME.png, kernels_xS/NAME.npy, optional hr/ (or gt/) NAME.png."""
+    root = Path(root)
+    lr_dir = root / f"lr_x{scale}"
+    if not lr_dir.is_dir():
+        raise ValueError(f"{root}: no lr_x{scale}/ folder (not a DIV2KRK-format set for x{scale})")
+    hr_dir = next((root / d for d in ("hr", "gt", "HR") if (root / d).is_dir()), None)
+    for p in list_images(lr_dir):
+        kpath = root / f"kernels_x{scale}" / f"{p.stem}.npy"
+        kernel = np.load(kpath) if kpath.exists() else None
+        hr = None
+        if hr_dir is not None:
+            cand = [q for q in hr_dir.glob(f"{p.stem}.*") if q.suffix.lower() in IMAGE_SUFFIXES]
+            hr = _rgb(read_image(cand[0])) if cand else None
+        yield Case(p.stem, _rgb(read_image(p)), kernel, hr)
+
+
+# A method maps (case, scale, config, seed) -> (SR image (H,W,3) in [0,1], extra info).
+Method = Callable[[Case, int, RunConfig, int], tuple[np.ndarray, dict]]
+
+
+def _bicubic(case: Case, scale: int, cfg: RunConfig, seed: int):
+    return imresize_np(case.lr, scale), {}
+
+
+def _zssr(kernel_of: Callable[[Case], object]) -> Method:
+    def run(case: Case, scale: int, cfg: RunConfig, seed: int):
+        kernel = kernel_of(case)
+        if kernel is None:
+            raise ValueError(f"{case.name}: no true kernel for this image")
+        r = upscale(case.lr, scale, kernel=kernel, config=cfg, seed=seed)
+        return r.image, {"iters": r.history[-1]["iter"] if r.history else 0}
+
+    return run
+
+
+METHODS: dict[str, Method] = {
+    "bicubic": _bicubic,
+    "zssr": _zssr(lambda c: "bicubic"),
+    "zssr-true": _zssr(lambda c: c.kernel),
+}
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def run_bench(cases: Iterator[Case], scale: int, methods: list[str], cfg: RunConfig, *, seed: int = 0,
+              on_result: Callable[[str, str, dict], None] | None = None) -> dict:
+    """Run every method on every case. Returns the JSON-ready result dict."""
+    for m in methods:
+        if m not in METHODS:
+            raise ValueError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
+    rows: dict[str, list[dict]] = {m: [] for m in methods}
+    for case in cases:
+        for m in methods:
+            t0 = time.perf_counter()
+            sr, extra = METHODS[m](case, scale, cfg, seed)
+            seconds = time.perf_counter() - t0
+            row = {"image": case.name, "seconds": round(seconds, 3), **extra}
+            if case.hr is not None:
+                srq = quantize(sr)
+                row["psnr"] = round(psnr_y(srq, case.hr, scale), 4)
+                row["ssim"] = round(ssim_y(srq, case.hr, scale), 5)
+            rows[m].append(row)
+            if on_result:
+                on_result(case.name, m, row)
+    summary = {}
+    for m, rs in rows.items():
+        mean = {key: float(np.mean([r[key] for r in rs])) for key in ("psnr", "ssim", "seconds")
+                if rs and all(key in r for r in rs)}
+        summary[m] = {"mean": mean, "images": rs}
+    return {
+        "meta": {
+            "date": datetime.date.today().isoformat(),
+            "machine": machine_description(),
+            "scale": scale,
+            "seed": seed,
+            "config": cfg.to_dict(),
+        },
+        "methods": summary,
+    }
+
+
+def to_markdown(result: dict, title: str = "") -> str:
+    meta, methods = result["meta"], result["methods"]
+    lines = [f"## {title}" if title else "## Benchmark", ""]
+    lines.append(f"x{meta['scale']}, seed {meta['seed']}, {meta['date']}, {meta['machine']}")
+    if meta.get("command"):
+        lines.append(f"\nCommand: `{meta['command']}`")
+    lines += ["", "| method | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
+    for m, r in methods.items():
+        mean = r["mean"]
+        psnr = f"{mean['psnr']:.2f}" if "psnr" in mean else "—"
+        ssim = f"{mean['ssim']:.4f}" if "ssim" in mean else "—"
+        lines.append(f"| {m} | {psnr} | {ssim} | {mean.get('seconds', 0):.1f} |")
+    names = [m for m in methods]
+    images = [r["image"] for r in methods[names[0]]["images"]] if names else []
+    if images and all("psnr" in r for m in names for r in methods[m]["images"]):
+        lines += ["", "Per image, Y-PSNR / SSIM:", "",
+                  "| image | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for i, img in enumerate(images):
+            cells = [f"{methods[m]['images'][i]['psnr']:.2f} / {methods[m]['images'][i]['ssim']:.4f}" for m in names]
+            lines.append(f"| {img} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(result: dict, out_dir: str | os.PathLike, stem: str, title: str = "") -> tuple[Path, Path]:
+    """Write STEM.json and STEM.md into `out_dir` (atomically)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = (out / f"{stem}.json", out / f"{stem}.md")
+    for path, text in zip(paths, (json.dumps(result, indent=1), to_markdown(result, title))):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return paths
+
+
+def config_with(cfg: RunConfig, **stage_changes) -> RunConfig:
+    """`cfg` with fields of its stage configs changed: config_with(cfg, train={"max_iters": 5})."""
+    return cfg.replace(**{k: dataclasses.replace(getattr(cfg, k), **v) for k, v in stage_changes.items()})

@@ -1,0 +1,319 @@
+"""The command line: parse -> config -> read -> pipeline -> write. The only place that prints."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+import os
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .bench import IMAGE_SUFFIXES, METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
+from .config import PRESETS, SCALES, preset
+from .imageio import SUFFIXES, ImageError, Picture, read_image, write_image
+from .kernels import random_div2krk_kernel
+from .metrics import psnr_y, quantize
+from .pipeline import check_scale, resolve_kernel, upscale
+from .resize import degrade_np, imresize_np
+
+log = logging.getLogger("solosr")
+
+
+class CliError(Exception):
+    """A bad argument or input: printed as one line, exit 1."""
+
+
+class StageBar:
+    """A tqdm bar that follows the pipeline's (stage, done, total) callbacks; silent when disabled."""
+
+    def __init__(self, label: str, enabled: bool):
+        self.label, self.enabled, self.bar, self.stage = label, enabled, None, None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="it" if stage != "infer" else "pass",
+                            leave=False, dynamic_ncols=True)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _expand_inputs(items: list[str]) -> list[Path]:
+    """Files, folders (their images, sorted) and globs, in order, without duplicates."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
+        elif not p.exists() and any(ch in item for ch in "*?["):
+            found = sorted(Path(q) for q in glob.glob(item, recursive=True) if Path(q).is_file())
+        else:
+            found = [p]  # a missing file is reported when it is read
+        out += [q for q in found if q not in out]
+    return out
+
+
+def _output_path(src: Path, out_dir: Path, scale: int, fmt: str | None) -> Path:
+    suffix = f".{fmt.lower()}" if fmt else (src.suffix.lower() if src.suffix.lower() in SUFFIXES else ".png")
+    return out_dir / f"{src.stem}_x{scale}{suffix}"
+
+
+def _prepare_out_dir(path: str) -> Path:
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CliError(f"{out}: cannot create output folder ({e.strerror or e})") from None
+    if not os.access(out, os.W_OK):
+        raise CliError(f"{out}: output folder is not writable")
+    return out
+
+
+def _with_iters(cfg, iters: int):
+    if not iters:
+        return cfg
+    return config_with(cfg, train={"max_iters": iters, "min_iters": min(cfg.train.min_iters, iters),
+                                   "eval_every": min(cfg.train.eval_every, iters)})
+
+
+def cmd_upscale(args) -> int:
+    scale = check_scale(args.scale)
+    cfg = preset(args.preset)
+    if args.ensemble is not None or args.tile is not None:
+        cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
+                                      if v is not None})
+    cfg = _with_iters(cfg, args.iters)
+    if args.kernel != "bicubic":
+        resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
+    inputs = _expand_inputs(args.inputs)
+    if not inputs:
+        raise CliError("no input images found")
+    out_dir = _prepare_out_dir(args.output)
+    show = not args.quiet and sys.stderr.isatty()
+    done, skipped, failed = [], [], []
+    for i, src in enumerate(inputs, 1):
+        dst = _output_path(src, out_dir, scale, args.format)
+        label = f"[{i}/{len(inputs)}] {src.name}"
+        if dst.exists() and not args.overwrite:
+            skipped.append((src, "output exists (use --overwrite)"))
+            continue
+        if dst.resolve() == src.resolve():
+            failed.append((src, "output would overwrite the input"))
+            continue
+        bar = StageBar(label, show)
+        try:
+            pic = read_image(src)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
+                                 progress=bar)
+                bar.close()
+                write_image(dst, result.picture)
+            for w in caught:
+                print(f"solosr: warning: {src}: {w.message}", file=sys.stderr)
+            for w in result.warnings:
+                print(f"solosr: warning: {src}: {w}", file=sys.stderr)
+        except (ImageError, ValueError, OSError, RuntimeError) as e:
+            bar.close()
+            msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+            failed.append((src, msg))
+            print(f"solosr: error: {msg if str(src) in msg else f'{src}: {msg}'}", file=sys.stderr)
+            continue
+        done.append(dst)
+        if not args.quiet:
+            t = result.timings
+            print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})")
+    if len(inputs) > 1 or failed or skipped:
+        if not args.quiet or failed:
+            print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
+            for src, why in failed:
+                print(f"  failed: {src}: {why}", file=sys.stderr)
+            if not args.quiet:
+                for src, why in skipped:
+                    print(f"  skipped: {src}: {why}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_degrade(args) -> int:
+    scale = check_scale(args.scale)
+    src = Path(args.hr_dir)
+    if not src.is_dir():
+        raise CliError(f"{src}: not a folder")
+    out = _prepare_out_dir(args.output)
+    dirs = {d: out / f"{d}_x{scale}" if d != "hr" else out / "hr" for d in ("lr", "kernels", "hr")}
+    for d in dirs.values():
+        d.mkdir(exist_ok=True)
+    n = 0
+    for case in synthetic_cases([str(src)], scale, args.seed):
+        write_image(dirs["hr"] / f"{case.name}.png", Picture(case.hr.astype(np.float32)))
+        write_image(dirs["lr"] / f"{case.name}.png", Picture(case.lr))
+        np.save(dirs["kernels"] / f"{case.name}.npy", case.kernel)
+        n += 1
+    print(f"wrote {n} images to {out} (lr_x{scale}/, kernels_x{scale}/, hr/)")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    scale = check_scale(args.scale)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    cfg = preset(args.preset)
+    cfg = _with_iters(cfg, args.iters)
+    if args.data:
+        cases = folder_cases(args.data, scale)
+        title = f"{Path(args.data).name}, x{scale}"
+    elif args.synthetic:
+        cases = synthetic_cases(args.synthetic, scale, args.seed)
+        title = f"synthetic ({', '.join(Path(d).name for d in args.synthetic)}), DIV2KRK kernels, x{scale}"
+    else:
+        raise CliError("give --data DIR (DIV2KRK format) or --synthetic HR_DIR...")
+    if args.limit:
+        import itertools
+
+        cases = itertools.islice(cases, args.limit)
+
+    def show(name, method, row):
+        if not args.quiet:
+            q = f"  {row['psnr']:.2f} dB  {row['ssim']:.4f}" if "psnr" in row else ""
+            print(f"{name:<28} {method:<12}{q}  {row['seconds']:.1f} s", flush=True)
+
+    result = run_bench(cases, scale, methods, cfg, seed=args.seed, on_result=show)
+    result["meta"]["command"] = "solosr " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result["meta"]["preset"] = args.preset
+    stem = args.name or f"bench_x{scale}"
+    json_path, md_path = write_results(result, args.output, stem, title)
+    print(open(md_path).read().split("Per image")[0].rstrip())
+    print(f"wrote {json_path} and {md_path}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    scale = check_scale(args.scale)
+    out = _prepare_out_dir(args.output)
+    if args.image:
+        hr = read_image(args.image).pixels
+        name = Path(args.image).stem
+    else:
+        try:
+            from skimage import data
+        except ImportError:
+            raise CliError("the demo's default photo comes from scikit-image: pip install scikit-image, "
+                           "or pass --image PATH") from None
+        hr = data.astronaut()[:512, :512].astype(np.float32) / 255  # skimage's bundled photo (public domain)
+        name = "astronaut"
+    h, w = hr.shape[:2]
+    hr = hr[: h - h % scale, : w - w % scale]
+    kernel = random_div2krk_kernel(scale, np.random.default_rng(args.seed))
+    lr = quantize(degrade_np(hr, kernel, scale)).astype(np.float32)
+    bar = StageBar("demo", not args.quiet and sys.stderr.isatty())
+    t0 = time.perf_counter()
+    use = kernel if args.kernel == "true" else args.kernel
+    result = upscale(lr, scale, kernel=use, preset=args.preset, seed=args.seed, progress=bar)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    bic = np.clip(imresize_np(lr, scale), 0, 1)
+    for tag, img in (("hr", hr), ("lr", lr), ("bicubic", bic), ("sr", result.image)):
+        write_image(out / f"{name}_{tag}.png", Picture(np.ascontiguousarray(img, dtype=np.float32)))
+    np.save(out / f"{name}_kernel_true.npy", kernel)
+    p_sr, p_bic = psnr_y(quantize(result.image), hr, scale), psnr_y(quantize(bic), hr, scale)
+    print(f"{name}: {lr.shape[1]}x{lr.shape[0]} -> x{scale}, random DIV2KRK kernel (seed {args.seed}), "
+          f"kernel used: {args.kernel}, preset {args.preset}")
+    print(f"Y-PSNR  bicubic {p_bic:.2f} dB   solosr {p_sr:.2f} dB   ({p_sr - p_bic:+.2f} dB, {seconds:.1f} s)")
+    print(f"wrote {out}/{name}_{{hr,lr,bicubic,sr}}.png")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="solosr", description="Zero-shot super-resolution from the image alone.")
+    p.add_argument("--version", action="version", version=f"solosr {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log the library's progress messages")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("upscale", help="super-resolve images", description="Super-resolve images, files, "
+                        "folders or globs; outputs are NAME_xS.EXT in OUTDIR.")
+    up.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or globs")
+    up.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if needed)")
+    up.add_argument("-s", "--scale", type=int, default=2, choices=SCALES, help="upscaling factor (default 2)")
+    up.add_argument("-k", "--kernel", default="bicubic", metavar="bicubic|FILE",
+                    help="degradation kernel: 'bicubic' (default) or a .npy/text kernel file")
+    up.add_argument("-p", "--preset", default="balanced", choices=list(PRESETS), help="speed/quality preset")
+    up.add_argument("--seed", type=int, default=0, help="random seed (same seed, same CPU: same result)")
+    up.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    up.add_argument("--format", choices=["png", "tif", "webp", "jpg", "bmp"],
+                    help="output format (default: the input's)")
+    up.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
+                    help="8-transform self-ensemble at inference (default: the preset's)")
+    up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
+    up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
+    up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
+    up.add_argument("-q", "--quiet", action="store_true", help="no progress bars or per-file lines")
+    up.set_defaults(func=cmd_upscale)
+
+    dg = sub.add_parser("degrade", help="make a DIV2KRK-format set from HR images")
+    dg.add_argument("hr_dir", metavar="HR_DIR")
+    dg.add_argument("-o", "--output", required=True, metavar="OUT")
+    dg.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
+    dg.add_argument("--seed", type=int, default=0)
+    dg.set_defaults(func=cmd_degrade)
+
+    be = sub.add_parser("bench", help="benchmark methods, write Markdown and JSON tables")
+    src = be.add_mutually_exclusive_group()
+    src.add_argument("--data", metavar="DIR", help="a DIV2KRK-format folder (lr_xS/, kernels_xS/, optional hr/)")
+    src.add_argument("--synthetic", nargs="+", metavar="HR_DIR", help="HR folders degraded on the fly")
+    be.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
+    be.add_argument("-m", "--methods", default="bicubic,zssr,zssr-true",
+                    help=f"comma-separated, from: {', '.join(METHODS)}")
+    be.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
+    be.add_argument("--iters", type=int, default=0, help="override the preset's max iterations")
+    be.add_argument("--seed", type=int, default=0)
+    be.add_argument("--limit", type=int, default=0, help="only the first N images")
+    be.add_argument("-o", "--output", default="bench_out", metavar="DIR")
+    be.add_argument("--name", help="file stem for the tables (default bench_xS)")
+    be.add_argument("-q", "--quiet", action="store_true")
+    be.set_defaults(func=cmd_bench)
+
+    de = sub.add_parser("demo", help="degrade a bundled photo, super-resolve it, report PSNR")
+    de.add_argument("-o", "--output", default="demo_out", metavar="DIR")
+    de.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
+    de.add_argument("-k", "--kernel", default="bicubic", metavar="bicubic|true|FILE",
+                    help="kernel to assume: 'bicubic', 'true' (the one the demo blurred with) or a file")
+    de.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
+    de.add_argument("--image", help="use this HR image instead of the bundled photo")
+    de.add_argument("--seed", type=int, default=0)
+    de.add_argument("-q", "--quiet", action="store_true")
+    de.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="solosr: %(levelname)s: %(message)s")
+    try:
+        return args.func(args)
+    except (CliError, ImageError, ValueError, OSError) as e:
+        msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        print(f"solosr: error: {msg}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("solosr: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

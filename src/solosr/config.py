@@ -1,0 +1,97 @@
+"""Typed, frozen configuration for every stage, and the named presets.
+
+A preset is a value, not a code path: `preset("fast")` returns a `RunConfig`, and
+`dataclasses.replace` changes any field of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+SCALES = (2, 3, 4)
+
+
+@dataclass(frozen=True)
+class PairsConfig:
+    """Internal father/son sampling (DESIGN stage 2)."""
+
+    crop: int = 128  # father crop side in pixels (HR space of the internal pairs)
+    batch: int = 4
+    min_father_scale: float = 0.5  # fathers are the image and copies downscaled to this
+    n_father_scales: int = 6
+    gradient_weight: float = 0.8  # share of crops drawn by gradient magnitude, rest uniform
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """The SR network: a residual CNN over the bicubic-interpolated input (ZSSR style)."""
+
+    width: int = 64
+    depth: int = 8  # conv layers in the body
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation of one network on internal pairs."""
+
+    max_iters: int = 1500
+    min_iters: int = 300
+    lr: float = 1e-3
+    lr_min: float = 1e-5
+    lr_drop: float = 0.1
+    eval_every: int = 50
+    patience: int = 3  # evaluations without relative improvement before the lr drops
+    min_rel_improvement: float = 0.005
+    amp: bool = True  # bf16 autocast (CPU) / fp16-bf16 (CUDA) where it helps
+
+
+@dataclass(frozen=True)
+class InferConfig:
+    """Reconstruction (DESIGN stage 5)."""
+
+    ensemble: bool = False  # 8 rotations/flips, averaged
+    backprojection_iters: int = 0
+    tile: int = 256  # LR tile side; 0 = whole image
+    amp: bool = True
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    pairs: PairsConfig = field(default_factory=PairsConfig)
+    net: NetConfig = field(default_factory=NetConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+
+    def replace(self, **changes) -> "RunConfig":
+        """Copy with some stage configs replaced, e.g. `cfg.replace(train=TrainConfig(max_iters=10))`."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, RunConfig] = {
+    "fast": RunConfig(
+        pairs=PairsConfig(crop=96, batch=4),
+        train=TrainConfig(max_iters=800, min_iters=200, eval_every=50, patience=2),
+        infer=InferConfig(ensemble=False, backprojection_iters=0),
+    ),
+    "balanced": RunConfig(
+        train=TrainConfig(max_iters=1500, min_iters=300),
+        infer=InferConfig(ensemble=False, backprojection_iters=2),
+    ),
+    "best": RunConfig(
+        pairs=PairsConfig(crop=128, batch=4),
+        train=TrainConfig(max_iters=3000, min_iters=600, patience=4),
+        infer=InferConfig(ensemble=True, backprojection_iters=4),
+    ),
+}
+
+
+def preset(name: str) -> RunConfig:
+    """The named preset; raises ValueError for an unknown name."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None

@@ -1,0 +1,77 @@
+"""Reconstruction (DESIGN stage 5): tiled inference, 8-transform self-ensemble, back-projection."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .config import InferConfig
+from .pairs import dihedral, dihedral_inverse, son_input
+from .resize import degrade, imresize
+from .train import Progress, as_input, autocast
+
+
+def _tiles(n: int, tile: int) -> list[tuple[int, int]]:
+    if tile <= 0 or n <= tile:
+        return [(0, n)]
+    count = math.ceil(n / tile)
+    edges = np.linspace(0, n, count + 1).round().astype(int)
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+@torch.no_grad()
+def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int = 0, amp: bool = True,
+              device: torch.device | None = None) -> torch.Tensor:
+    """Run `net` on the LR image (C,h,w) -> (C, h*s, w*s), float32 on the CPU.
+
+    With `tile` > 0 the LR image is cut into tiles of about that side, each with enough margin
+    for the upsampling and the net's receptive field, so the result equals the untiled one.
+    """
+    device = device or next(net.parameters()).device
+    c, h, w = lr.shape
+    radius = getattr(net, "receptive_radius", 16)
+    margin = math.ceil(radius / scale) + 3  # + the cubic's reach of 2 LR pixels
+    out = torch.empty(c, h * scale, w * scale)
+    for y0, y1 in _tiles(h, tile):
+        for x0, x1 in _tiles(w, tile):
+            ya, yb = max(0, y0 - margin), min(h, y1 + margin)
+            xa, xb = max(0, x0 - margin), min(w, x1 + margin)
+            region = lr[:, ya:yb, xa:xb][None].to(device)
+            up = son_input(region, scale, ((yb - ya) * scale, (xb - xa) * scale))
+            with autocast(device, amp):
+                sr = net(as_input(up, device))
+            sr = sr.float()[0].cpu()
+            oy, ox = (y0 - ya) * scale, (x0 - xa) * scale
+            out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
+                sr[:, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
+    return out
+
+
+@torch.no_grad()
+def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: int, iters: int) -> torch.Tensor:
+    """Nudge (C,H,W) `sr` so that degrading it with `kernel` gives back (C,h,w) `lr` (Irani & Peleg)."""
+    k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))
+    sr = sr[None]
+    for _ in range(iters):
+        residual = lr[None] - degrade(sr, k, scale)
+        sr = sr + imresize(residual, scale=scale, size=sr.shape[-2:])
+    return sr[0]
+
+
+def super_resolve(net: torch.nn.Module, lr: torch.Tensor, scale: int, kernel: np.ndarray, cfg: InferConfig,
+                  *, device: torch.device, progress: Progress | None = None) -> torch.Tensor:
+    """The final image: (C,h,w) in [0,1] -> (C, h*s, w*s) in [0,1], float32 on the CPU."""
+    net.eval()
+    transforms = range(8) if cfg.ensemble else range(1)
+    acc = None
+    for i, t in enumerate(transforms):
+        out = dihedral_inverse(apply_net(net, dihedral(lr, t), scale, tile=cfg.tile, amp=cfg.amp, device=device), t)
+        acc = out if acc is None else acc.add_(out)
+        if progress:
+            progress("infer", i + 1, len(transforms))
+    sr = acc / len(transforms)
+    if cfg.backprojection_iters:
+        sr = back_project(sr, lr, kernel, scale, cfg.backprojection_iters)
+    return sr.clamp_(0, 1)

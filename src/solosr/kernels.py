@@ -1,0 +1,161 @@
+"""Kernel maths: Gaussians, the DIV2KRK generator, centring, x2 -> x4 composition, comparison.
+
+Convention: a kernel is an odd-sized 2-D float64 array that sums to 1. `degrade` samples
+`(x ⊛ k)[::s]`, so a kernel *centred for scale s* has its centre of mass at
+index `size // 2 + (s - 1) / 2` on both axes: then LR pixel i sits at HR coordinate
+(i + 0.5) * s - 0.5, the pixel-centre alignment of the bicubic resize.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+from .resize import _cubic
+
+
+def normalize_kernel(k: np.ndarray) -> np.ndarray:
+    """Clip negatives, make it sum to 1. Raises ValueError for an all-zero or non-finite kernel."""
+    k = np.asarray(k, dtype=np.float64)
+    if k.ndim != 2 or not np.all(np.isfinite(k)):
+        raise ValueError("a kernel must be a finite 2-D array")
+    k = np.clip(k, 0, None)
+    total = k.sum()
+    if total <= 0:
+        raise ValueError("a kernel must have a positive sum")
+    return k / total
+
+
+def make_odd(k: np.ndarray) -> np.ndarray:
+    """Pad an even side with a zero row/column at the end so both sides are odd."""
+    ph, pw = 1 - k.shape[0] % 2, 1 - k.shape[1] % 2
+    return np.pad(k, ((0, ph), (0, pw))) if ph or pw else k
+
+
+def center_of_mass(k: np.ndarray) -> np.ndarray:
+    return np.array(ndimage.center_of_mass(np.clip(k, 0, None)), dtype=np.float64)
+
+
+def _shift(k: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    # Linear interpolation keeps the kernel non-negative (cubic would ring).
+    return ndimage.shift(k, shift, order=1, mode="constant", cval=0.0)
+
+
+def center_kernel(k: np.ndarray, scale: int) -> np.ndarray:
+    """Normalise and shift the centre of mass to where `degrade` at `scale` expects it."""
+    k = make_odd(normalize_kernel(k))
+    n0, n1 = k.shape
+    wanted = np.array(k.shape) // 2 + (scale - 1) / 2
+    for _ in range(3):  # cropping back to size moves the centre a little: repeat until it sits
+        shift = wanted - center_of_mass(k)
+        if np.abs(shift).max() < 1e-3:
+            break
+        # Pad so no mass falls off while shifting, then crop back to the kernel's own size.
+        pad = int(np.ceil(np.abs(shift).max())) + 1
+        k = normalize_kernel(_shift(np.pad(k, pad), shift)[pad:pad + n0, pad:pad + n1])
+    return k
+
+
+def gaussian_kernel(size: int, sigma1: float, sigma2: float | None = None, theta: float = 0.0) -> np.ndarray:
+    """Anisotropic Gaussian, (size, size), centred on the middle pixel, sum 1.
+
+    `sigma1`, `sigma2` are standard deviations along the axes rotated by `theta` radians.
+    """
+    sigma2 = sigma1 if sigma2 is None else sigma2
+    c, s = math.cos(theta), math.sin(theta)
+    rot = np.array([[c, -s], [s, c]])
+    cov = rot @ np.diag([sigma1**2, sigma2**2]) @ rot.T
+    inv = np.linalg.inv(cov)
+    r = np.arange(size) - (size - 1) / 2
+    yy, xx = np.meshgrid(r, r, indexing="ij")
+    pts = np.stack([xx, yy], axis=-1)
+    k = np.exp(-0.5 * np.einsum("...i,ij,...j->...", pts, inv, pts))
+    return k / k.sum()
+
+
+def random_div2krk_kernel(scale: int, rng: np.random.Generator, *, size: int = 11,
+                          var_range: tuple[float, float] = (0.6, 5.0), noise: float = 0.25) -> np.ndarray:
+    """A DIV2KRK-protocol kernel (KernelGAN, NeurIPS 2019), centred for `scale`.
+
+    x2: anisotropic Gaussian with variances uniform in `var_range`, angle uniform in [0, π),
+    each element multiplied by (1 + u), u uniform in [-noise, noise]. x4: that x2 kernel
+    applied twice (`compose_x2_to_x4`). x3: the same recipe with the Gaussian widened by 1.5.
+    """
+    if scale not in (2, 3, 4):
+        raise ValueError(f"DIV2KRK kernels exist for scales 2, 3, 4, not {scale}")
+    lam1, lam2 = rng.uniform(*var_range, size=2)
+    theta = rng.uniform(0, math.pi)
+    widen = 1.5 if scale == 3 else 1.0
+    ksize = size if scale != 3 else size + 4
+    k = gaussian_kernel(ksize, widen * math.sqrt(lam1), widen * math.sqrt(lam2), theta)
+    k = k * (1 + rng.uniform(-noise, noise, size=k.shape))
+    if scale == 4:
+        return compose_x2_to_x4(center_kernel(k, 2))
+    return center_kernel(k, scale)
+
+
+def compose_x2_to_x4(k2: np.ndarray) -> np.ndarray:
+    """The x4 kernel equal to degrading twice by x2 with `k2`: k2 ⊛ (k2 dilated by 2). n -> 3n - 2.
+
+    If k2 is centred for x2, the result is centred for x4.
+    """
+    k2 = normalize_kernel(k2)
+    n = k2.shape[0]
+    dil = np.zeros((2 * n - 1, 2 * n - 1))
+    dil[::2, ::2] = k2
+    from scipy.signal import convolve2d
+
+    return normalize_kernel(convolve2d(dil, k2, mode="full"))
+
+
+def bicubic_kernel(scale: int) -> np.ndarray:
+    """The numeric kernel of MATLAB's antialiased bicubic downscaling by `scale`, centred for it.
+
+    `degrade(x, bicubic_kernel(s), s)` equals `imresize(x, 1/s)` away from the borders.
+    """
+    # The stretched cubic reaches 2s either side of a centre that sits (s-1)/2 past the middle.
+    size = 5 * scale + (1 - 5 * scale % 2)
+    c = size // 2
+    centre = c + (scale - 1) / 2
+    pos = np.arange(size) - centre
+    w = _cubic(pos / scale) / scale
+    w = w / w.sum()
+    return np.outer(w, w)
+
+
+def kernel_error(est: np.ndarray, true: np.ndarray) -> float:
+    """Sum of squared differences after normalising, centring by centre of mass and padding to one size."""
+    a, b = make_odd(normalize_kernel(est)), make_odd(normalize_kernel(true))
+    n = max(a.shape + b.shape) + 4
+    n += 1 - n % 2
+
+    def place(k):
+        out = np.zeros((n, n))
+        oy, ox = (n - k.shape[0]) // 2, (n - k.shape[1]) // 2
+        out[oy:oy + k.shape[0], ox:ox + k.shape[1]] = k
+        return normalize_kernel(_shift(out, np.array([n // 2, n // 2]) - center_of_mass(out)))
+
+    return float(np.sum((place(a) - place(b)) ** 2))
+
+
+def load_kernel(path: str, scale: int) -> np.ndarray:
+    """Read a kernel from .npy (or a text matrix), validate, centre for `scale`.
+
+    Raises ValueError with a one-line reason for a wrong shape, NaN/inf or negative values.
+    """
+    try:
+        k = np.load(path) if str(path).endswith(".npy") else np.loadtxt(path, ndmin=2)
+    except Exception as e:  # noqa: BLE001 - any parse failure is one bad-input message
+        raise ValueError(f"{path}: cannot read kernel ({e.__class__.__name__})") from None
+    k = np.asarray(k, dtype=np.float64)
+    if k.ndim != 2 or min(k.shape) < 1 or max(k.shape) > 101:
+        raise ValueError(f"{path}: kernel must be a 2-D array of side 1..101, got shape {k.shape}")
+    if not np.all(np.isfinite(k)):
+        raise ValueError(f"{path}: kernel has NaN or infinite values")
+    if np.any(k < -1e-6 * np.abs(k).max()):
+        raise ValueError(f"{path}: kernel has negative values")
+    if k.sum() <= 0:
+        raise ValueError(f"{path}: kernel sums to zero")
+    return center_kernel(k, scale)

@@ -1,0 +1,121 @@
+"""Internal training pairs (DESIGN stage 2): HR fathers from the image itself, LR sons by the kernel.
+
+Fathers are the image and bicubic-downscaled copies of it; a crop of a father is turned by one of
+the 8 rotations/flips *before* it is degraded, so every son carries the image's own kernel in its
+own orientation. Crops are drawn with probability rising with the image gradient.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import PairsConfig
+from .resize import degrade, imresize
+
+
+def dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
+    """One of the 8 rotations/flips of (..., H, W): t in 0..7 (t & 3 quarter turns, t & 4 flip)."""
+    if t & 4:
+        x = x.flip(-1)
+    return torch.rot90(x, t & 3, dims=(-2, -1))
+
+
+def dihedral_inverse(x: torch.Tensor, t: int) -> torch.Tensor:
+    x = torch.rot90(x, -(t & 3), dims=(-2, -1))
+    if t & 4:
+        x = x.flip(-1)
+    return x
+
+
+def son_input(son: torch.Tensor, scale: int, size: tuple[int, int]) -> torch.Tensor:
+    """What the network sees: the LR image bicubic-upscaled by `scale` to `size`."""
+    return imresize(son, scale=scale, size=size)
+
+
+def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
+    """(H,W) gradient magnitude of the luminance, box-averaged over `box` pixels."""
+    y = img.mean(dim=0, keepdim=True)[None]
+    gx = torch.zeros_like(y)
+    gy = torch.zeros_like(y)
+    gx[..., :, 1:] = (y[..., :, 1:] - y[..., :, :-1]).abs()
+    gy[..., 1:, :] = (y[..., 1:, :] - y[..., :-1, :]).abs()
+    g = gx + gy
+    return F.avg_pool2d(g, box, stride=1)[0, 0]
+
+
+class PairSampler:
+    """Draws batches of (son_up, father) crops, both (B,C,P,P), from one LR image.
+
+    `image` is (C,H,W) float in [0,1]; `kernel` is centred for `scale` (see kernels.center_kernel).
+    """
+
+    def __init__(self, image: torch.Tensor, kernel: np.ndarray, scale: int, cfg: PairsConfig,
+                 generator: torch.Generator):
+        self.scale, self.cfg, self.gen = scale, cfg, generator
+        self.kernel = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=image.device)
+        c, h, w = image.shape
+        # Margin around each crop so the blur and the cubic upsampling see real pixels, not padding.
+        kmargin = self.kernel.shape[0] // 2 + 2 * scale
+        self.margin = int(math.ceil(kmargin / scale)) * scale
+        side = min(h, w)
+        crop = min(cfg.crop, side - 2 * self.margin)
+        crop -= crop % scale
+        if crop < 4 * scale:
+            # Tiny image: no margin; the padding the blur sees is the symmetric one.
+            self.margin = 0
+            crop = side - side % scale
+        if crop < 2 * scale:
+            raise ValueError(f"image of {h}x{w} is too small to learn from at x{scale}")
+        self.crop = crop
+        full = crop + 2 * self.margin
+        self.fathers: list[torch.Tensor] = []
+        self.weights: list[torch.Tensor] = []
+        scales = np.linspace(1.0, cfg.min_father_scale, max(cfg.n_father_scales, 1))
+        for fs in scales:
+            father = image if fs == 1.0 else imresize(image, scale=float(fs))
+            if min(father.shape[-2:]) < full:
+                continue
+            self.fathers.append(father)
+            g = _gradient_map(father, full)  # (H-full+1, W-full+1): one value per crop position
+            p = g.flatten()
+            p = p / p.sum().clamp_min(1e-12)
+            mix = cfg.gradient_weight
+            p = mix * p + (1 - mix) / p.numel()
+            self.weights.append(p)
+        # Larger fathers hold more of the image; weight them by area.
+        areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in self.fathers])
+        self.father_p = areas / areas.sum()
+
+    def sample(self, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch (son_up, father), each (B,C,crop,crop)."""
+        batch = batch or self.cfg.batch
+        full = self.crop + 2 * self.margin
+        which = torch.multinomial(self.father_p, batch, replacement=True, generator=self.gen)
+        crops = []
+        for i in which.tolist():
+            father = self.fathers[i]
+            pos = int(torch.multinomial(self.weights[i], 1, generator=self.gen))
+            ncols = father.shape[-1] - full + 1
+            y, x = divmod(pos, ncols)
+            t = int(torch.randint(8, (1,), generator=self.gen))
+            crops.append(dihedral(father[:, y:y + full, x:x + full], t))
+        fathers = torch.stack(crops)
+        sons = degrade(fathers, self.kernel, self.scale)
+        son_up = son_input(sons, self.scale, fathers.shape[-2:])
+        m = self.margin
+        sl = (Ellipsis, slice(m, m + self.crop), slice(m, m + self.crop))
+        return son_up[sl].contiguous(), fathers[sl].contiguous()
+
+    def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+        """(son_up, father) of the whole image (centre-cropped to `max_side`), for the lr policy."""
+        c, h, w = image.shape
+        hh, ww = min(h, max_side), min(w, max_side)
+        hh, ww = hh - hh % self.scale, ww - ww % self.scale
+        y0, x0 = (h - hh) // 2, (w - ww) // 2
+        father = image[:, y0:y0 + hh, x0:x0 + ww][None]
+        son = degrade(father, self.kernel, self.scale)
+        return son_input(son, self.scale, (hh, ww)), father

@@ -1,0 +1,136 @@
+"""`upscale`: the only place the stages are chained. No file I/O here."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import SCALES, RunConfig, preset as get_preset
+from .imageio import Picture, picture_from_array, picture_to_array
+from .infer import super_resolve
+from .kernels import bicubic_kernel, center_kernel, load_kernel
+from .nets import SRNet
+from .pairs import PairSampler
+from .resize import imresize
+from .train import Progress, TrainingDiverged, prepare, resolve_device, train_network
+
+log = logging.getLogger(__name__)
+
+MIN_SIDE = 8  # LR pixels: below this there is nothing to learn from
+
+
+@dataclass
+class Result:
+    """What `upscale` returns.
+
+    `image` has the input's kind: a numpy array of the input's dtype (alpha kept as the last
+    channel) or a PIL image. `picture` is the same as a `Picture`.
+    """
+
+    image: object
+    picture: Picture
+    kernel: np.ndarray
+    scale: int
+    config: RunConfig
+    device: str
+    timings: dict[str, float] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_kernel(kernel, scale: int) -> np.ndarray:
+    """'bicubic', a path to a kernel file, or a 2-D array -> a kernel centred for `scale`."""
+    if kernel is None or (isinstance(kernel, str) and kernel == "bicubic"):
+        return bicubic_kernel(scale)
+    if isinstance(kernel, (str, Path)):
+        return load_kernel(str(kernel), scale)
+    return center_kernel(np.asarray(kernel, dtype=np.float64), scale)
+
+
+def check_scale(scale) -> int:
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale}")
+    return int(scale)
+
+
+def upscale(
+    image,
+    scale: int = 2,
+    *,
+    kernel="bicubic",
+    preset: str = "balanced",
+    config: RunConfig | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    progress: Progress | None = None,
+) -> Result:
+    """Super-resolve one image by `scale` using nothing but the image.
+
+    `image`: numpy (H,W) / (H,W,C) uint8, uint16 or float in [0,1], a PIL image, or a `Picture`.
+    `kernel`: "bicubic", a kernel file path (.npy or text), or a 2-D array.
+    `config` overrides `preset`. The same seed on the same CPU gives the same result.
+    Raises ValueError for bad input (scale, kernel, image too small).
+    """
+    t_start = time.perf_counter()
+    scale = check_scale(scale)
+    cfg = config or get_preset(preset)
+    if isinstance(image, Picture):
+        pic, kind = image, "picture"
+    else:
+        pic, kind = picture_from_array(image)
+    h, w = pic.size
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(f"image of {w}x{h} is too small to super-resolve (at least {MIN_SIDE}x{MIN_SIDE})")
+    k = resolve_kernel(kernel, scale)
+    dev = resolve_device(device)
+    timings: dict[str, float] = {"kernel": time.perf_counter() - t_start}
+    warnings_: list[str] = []
+
+    lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
+    gen = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    net, history, cfg = _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_)
+    timings["train"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if net is None:
+        sr = imresize(lr, scale=scale).clamp_(0, 1)
+    else:
+        sr = super_resolve(net, lr, scale, k, cfg.infer, device=dev, progress=progress)
+    alpha = None
+    if pic.alpha is not None:  # alpha is upscaled on its own, never fed to the network
+        alpha = imresize(torch.from_numpy(pic.alpha)[None], scale=scale)[0].clamp_(0, 1).numpy()
+    timings["infer"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+
+    out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)
+    return Result(
+        image=out if kind == "picture" else picture_to_array(out, kind),
+        picture=out, kernel=k, scale=scale, config=cfg, device=str(dev),
+        timings=timings, history=history, warnings=warnings_,
+    )
+
+
+def _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_):
+    """Train; on divergence retry with a 10x lower lr, then fall back to bicubic interpolation."""
+    attempts = [cfg, cfg.replace(train=dataclasses.replace(cfg.train, lr=cfg.train.lr * 0.1))]
+    for attempt in attempts:
+        torch.manual_seed(seed)
+        sampler = PairSampler(lr.to(dev), k, scale, attempt.pairs, gen)
+        net = prepare(SRNet(lr.shape[0], width=attempt.net.width, depth=attempt.net.depth), dev)
+        try:
+            history = train_network(net, sampler, sampler.validation_pair(lr.to(dev)), attempt.train,
+                                    device=dev, progress=progress)
+            return net, history, attempt
+        except TrainingDiverged as e:
+            msg = f"{e}; retrying with a lower learning rate" if attempt is attempts[0] else \
+                f"{e}; falling back to bicubic interpolation"
+            log.warning(msg)
+            warnings_.append(msg)
+    return None, [], cfg

@@ -1,0 +1,152 @@
+"""Training loops. Each step returns named losses; the learning rate drops on a plateau of the
+reconstruction error of the image itself (ZSSR's policy), and training stops when it is spent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig
+from .pairs import PairSampler
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU. Raises ValueError for an unusable name."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but no CUDA device is available")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r} (auto, cpu or cuda)")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, enabled: bool):
+    """bf16 autocast: about 2x faster training on AVX-512-bf16 CPUs and on GPUs, same PSNR."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def prepare(net: nn.Module, device: torch.device) -> nn.Module:
+    net = net.to(device)
+    if device.type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    return net
+
+
+def as_input(x: torch.Tensor, device: torch.device) -> torch.Tensor:
+    x = x.to(device)
+    return x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" and x.ndim == 4 else x
+
+
+@dataclass
+class PlateauPolicy:
+    """Multiply the lr by `drop` after `patience` evaluations without relative improvement."""
+
+    cfg: TrainConfig
+    best: float = math.inf
+    stale: int = 0
+
+    def update(self, value: float, it: int, lr: float) -> float:
+        if value < self.best * (1 - self.cfg.min_rel_improvement):
+            self.best, self.stale = value, 0
+            return lr
+        self.stale += 1
+        if self.stale >= self.cfg.patience and it >= self.cfg.min_iters:
+            self.stale = 0
+            self.best = min(self.best, value)
+            return lr * self.cfg.lr_drop
+        return lr
+
+
+def train_network(
+    net: nn.Module,
+    sampler: PairSampler,
+    val_pair: tuple[torch.Tensor, torch.Tensor],
+    cfg: TrainConfig,
+    *,
+    device: torch.device,
+    progress: Progress | None = None,
+    stage: str = "train",
+    step_losses: Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+) -> list[dict]:
+    """Train `net` on pairs from `sampler`; returns the history (one dict per evaluation).
+
+    `step_losses(net, son_up, father)` returns named losses with the total under "loss";
+    the default is the L1 reconstruction `{"loss": rec, "rec": rec}`.
+    Raises TrainingDiverged if a loss becomes non-finite.
+    """
+    step_losses = step_losses or reconstruction_losses
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    policy = PlateauPolicy(cfg)
+    lr = cfg.lr
+    history: list[dict] = []
+    sums: dict[str, float] = {}
+    count = 0
+    val_in, val_out = (as_input(t, device) for t in val_pair)
+    net.train()
+    for it in range(1, cfg.max_iters + 1):
+        son_up, father = sampler.sample()
+        son_up, father = as_input(son_up, device), as_input(father, device)
+        with autocast(device, cfg.amp):
+            losses = step_losses(net, son_up, father)
+        total = losses["loss"]
+        if not torch.isfinite(total):
+            raise TrainingDiverged(f"{stage}: loss became {total.item()} at iteration {it}")
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        for k, v in losses.items():
+            sums[k] = sums.get(k, 0.0) + float(v.detach())
+        count += 1
+        if it % cfg.eval_every == 0 or it == cfg.max_iters:
+            val = evaluate(net, val_in, val_out, device, cfg.amp)
+            entry = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
+            history.append(entry)
+            sums, count = {}, 0
+            new_lr = policy.update(val, it, lr)
+            if new_lr != lr:
+                lr = new_lr
+                log.debug("%s: lr -> %.2e at iteration %d", stage, lr, it)
+                if lr < cfg.lr_min:
+                    if progress:
+                        progress(stage, cfg.max_iters, cfg.max_iters)
+                    break
+                for g in opt.param_groups:
+                    g["lr"] = lr
+        if progress and (it % 10 == 0 or it == cfg.max_iters):
+            progress(stage, it, cfg.max_iters)
+    net.eval()
+    return history
+
+
+def reconstruction_losses(net: nn.Module, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
+    rec = F.l1_loss(net(son_up).float(), father.float())
+    return {"loss": rec, "rec": rec}
+
+
+@torch.no_grad()
+def evaluate(net: nn.Module, son_up: torch.Tensor, father: torch.Tensor, device: torch.device, amp: bool) -> float:
+    was_training = net.training
+    net.eval()
+    with autocast(device, amp):
+        out = net(son_up)
+    net.train(was_training)
+    return float(F.l1_loss(out.float(), father.float()))

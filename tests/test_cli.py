@@ -1,0 +1,127 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from solosr.cli import main
+
+
+@pytest.fixture
+def photo_png(tmp_path, photo):
+    path = tmp_path / "in" / "photo.png"
+    path.parent.mkdir()
+    Image.fromarray((photo[:40, :48] * 255).round().astype(np.uint8)).save(path)
+    return path
+
+
+def _run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_upscale_writes_output(tmp_path, photo_png, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", "2", "--iters", "3", "-p", "fast"],
+                           capsys)
+    assert code == 0
+    res = Image.open(out / "photo_x2.png")
+    assert res.size == (96, 80) and res.mode == "RGB"
+    assert "photo_x2.png" in stdout
+
+
+def test_upscale_skips_existing_and_overwrites_on_request(tmp_path, photo_png, capsys):
+    out = tmp_path / "out"
+    args = ["upscale", str(photo_png), "-o", str(out), "--iters", "2", "-p", "fast"]
+    assert _run(args, capsys)[0] == 0
+    mtime = (out / "photo_x2.png").stat().st_mtime_ns
+    code, _, err = _run(args, capsys)
+    assert code == 0 and "skipped" in err and (out / "photo_x2.png").stat().st_mtime_ns == mtime
+    assert _run(args + ["--overwrite"], capsys)[0] == 0
+
+
+def _bad_files(folder):
+    (folder / "text.png").write_text("this is not an image\n")
+    (folder / "empty.png").write_bytes(b"")
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 7).save(folder / "full.png")
+    data = (folder / "full.png").read_bytes()
+    (folder / "truncated.png").write_bytes(data[:60])
+    (folder / "full.png").unlink()
+    return ["text.png", "empty.png", "truncated.png", "missing.png"]
+
+
+@pytest.mark.parametrize("name", ["text.png", "empty.png", "truncated.png", "missing.png"])
+def test_bad_input_one_line_error_nonzero_exit_no_output(tmp_path, name, capsys):
+    _bad_files(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = _run(["upscale", str(tmp_path / name), "-o", str(out), "--iters", "2"], capsys)
+    assert code == 1
+    errors = [line for line in err.splitlines() if line.startswith("solosr: error:")]
+    assert len(errors) == 1 and name in errors[0]
+    assert "Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+def test_batch_goes_on_past_bad_files(tmp_path, photo_png, capsys):
+    _bad_files(photo_png.parent)
+    out = tmp_path / "out"
+    code, _, err = _run(["upscale", str(photo_png.parent), "-o", str(out), "--iters", "2", "-p", "fast"], capsys)
+    assert code == 1
+    assert (out / "photo_x2.png").exists()
+    assert "1 done, 3 failed, 0 skipped" in err
+    assert sorted(p.name for p in out.iterdir()) == ["photo_x2.png"]
+
+
+def test_bad_kernel_file_and_scale(tmp_path, photo_png, capsys):
+    np.save(tmp_path / "k.npy", np.full((5, 5), np.nan))
+    code, _, err = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o"), "-k", str(tmp_path / "k.npy")],
+                        capsys)
+    assert code == 1 and "NaN" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as e:
+        main(["upscale", str(photo_png), "-o", str(tmp_path / "o"), "-s", "7"])
+    assert e.value.code == 2
+
+
+def test_degrade_then_bench_on_the_folder(tmp_path, photo, capsys):
+    hr = tmp_path / "hr_in"
+    hr.mkdir()
+    for i in range(2):
+        Image.fromarray((photo[i * 8:i * 8 + 60, :64] * 255).round().astype(np.uint8)).save(hr / f"im_{i}.png")
+    ds = tmp_path / "set"
+    assert _run(["degrade", str(hr), "-o", str(ds), "-s", "2", "--seed", "0"], capsys)[0] == 0
+    assert sorted(p.name for p in (ds / "lr_x2").iterdir()) == ["im_0.png", "im_1.png"]
+    k = np.load(ds / "kernels_x2" / "im_0.npy")
+    assert k.shape == (11, 11) and abs(k.sum() - 1) < 1e-9
+    assert Image.open(ds / "lr_x2" / "im_0.png").size == (32, 30)
+    res = tmp_path / "res"
+    code, stdout, _ = _run(["bench", "--data", str(ds), "-s", "2", "-m", "bicubic,zssr,zssr-true", "--iters", "3",
+                            "-o", str(res), "--name", "t"], capsys)
+    assert code == 0
+    result = json.loads((res / "t.json").read_text())
+    assert set(result["methods"]) == {"bicubic", "zssr", "zssr-true"}
+    assert len(result["methods"]["bicubic"]["images"]) == 2
+    assert 15 < result["methods"]["bicubic"]["mean"]["psnr"] < 60
+    assert "| bicubic |" in (res / "t.md").read_text()
+
+
+def test_bench_synthetic_matches_degrade_folder(tmp_path, photo, capsys):
+    hr = tmp_path / "hr_in"
+    hr.mkdir()
+    Image.fromarray((photo[:60, :64] * 255).round().astype(np.uint8)).save(hr / "a.png")
+    assert _run(["degrade", str(hr), "-o", str(tmp_path / "set"), "--seed", "4"], capsys)[0] == 0
+    for args, name in ((["--data", str(tmp_path / "set")], "f"), (["--synthetic", str(hr)], "s")):
+        assert _run(["bench", *args, "-m", "bicubic", "--seed", "4", "-o", str(tmp_path), "--name", name],
+                    capsys)[0] == 0
+    f = json.loads((tmp_path / "f.json").read_text())["methods"]["bicubic"]["mean"]["psnr"]
+    s = json.loads((tmp_path / "s.json").read_text())["methods"]["bicubic"]["mean"]["psnr"]
+    assert abs(f - s) < 1e-6
+
+
+def test_console_script_runs_as_a_process(tmp_path):
+    (tmp_path / "x.png").write_text("nope")
+    proc = subprocess.run([sys.executable, "-m", "solosr.cli", "upscale", str(tmp_path / "x.png"), "-o",
+                           str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.startswith("solosr: error:") and "Traceback" not in proc.stderr

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from solosr.kernels import (bicubic_kernel, center_kernel, center_of_mass, compose_x2_to_x4, gaussian_kernel,
+                            kernel_error, load_kernel, random_div2krk_kernel)
+from solosr.resize import degrade_np
+
+
+@pytest.mark.parametrize("scale,size", [(2, 11), (3, 15), (4, 31)])
+def test_div2krk_kernel_sums_to_one_and_is_centred(scale, size):
+    for seed in range(5):
+        k = random_div2krk_kernel(scale, np.random.default_rng(seed))
+        assert k.shape == (size, size)
+        assert abs(k.sum() - 1) < 1e-9 and k.min() >= 0
+        assert np.allclose(center_of_mass(k), size // 2 + (scale - 1) / 2, atol=0.05)
+
+
+def test_div2krk_kernel_is_seeded():
+    a = random_div2krk_kernel(2, np.random.default_rng(7))
+    b = random_div2krk_kernel(2, np.random.default_rng(7))
+    c = random_div2krk_kernel(2, np.random.default_rng(8))
+    assert np.array_equal(a, b) and not np.allclose(a, c)
+
+
+def test_div2krk_kernels_are_anisotropic_and_vary():
+    ks = [random_div2krk_kernel(2, np.random.default_rng(s)) for s in range(20)]
+    errors = [kernel_error(ks[0], k) for k in ks[1:]]
+    assert min(errors) > 0
+
+
+def test_x4_composition_equals_degrading_twice():
+    k2 = random_div2krk_kernel(2, np.random.default_rng(3))
+    k4 = compose_x2_to_x4(k2)
+    assert k4.shape == (31, 31)
+    img = np.random.default_rng(0).random((96, 96)).astype(np.float32)
+    twice = degrade_np(degrade_np(img, k2, 2), k2, 2)
+    once = degrade_np(img, k4, 4)
+    assert np.allclose(twice[5:-5, 5:-5], once[5:-5, 5:-5], atol=1e-5)
+
+
+def test_centring_moves_the_centre_of_mass():
+    off_centre = np.pad(gaussian_kernel(9, 1.0), ((0, 4), (4, 0)))  # 13x13, mass 2 px off centre
+    assert not np.allclose(center_of_mass(off_centre), 6, atol=1)
+    for scale, wanted in ((2, 6.5), (3, 7.0), (4, 7.5)):
+        assert np.allclose(center_of_mass(center_kernel(off_centre, scale)), wanted, atol=0.05)
+
+
+def test_kernel_error_ignores_shift_and_size():
+    g = gaussian_kernel(11, 1.2, 2.0, 0.3)
+    shifted = np.roll(np.pad(g, 4), 2, axis=1)
+    assert kernel_error(g, shifted) < 1e-4
+    assert kernel_error(g, gaussian_kernel(11, 1.2, 2.0, 1.3)) > 1e-3
+
+
+def test_bicubic_kernel_is_normalised():
+    for s in (2, 3, 4):
+        k = bicubic_kernel(s)
+        assert abs(k.sum() - 1) < 1e-9 and k.shape[0] % 2 == 1
+
+
+@pytest.mark.parametrize("arr,msg", [(np.ones(5), "2-D"), (np.full((5, 5), np.nan), "NaN"),
+                                     (-np.ones((5, 5)), "negative"), (np.zeros((5, 5)), "zero")])
+def test_load_kernel_rejects_bad_files(tmp_path, arr, msg):
+    path = tmp_path / "k.npy"
+    np.save(path, arr)
+    with pytest.raises(ValueError, match=msg):
+        load_kernel(str(path), 2)
+
+
+def test_load_kernel_text_and_npy(tmp_path):
+    g = gaussian_kernel(7, 1.5)
+    np.savetxt(tmp_path / "k.txt", g)
+    np.save(tmp_path / "k.npy", g)
+    a, b = load_kernel(str(tmp_path / "k.txt"), 2), load_kernel(str(tmp_path / "k.npy"), 2)
+    assert np.allclose(a, b) and abs(a.sum() - 1) < 1e-9
