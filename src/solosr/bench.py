@@ -110,6 +110,7 @@ def _zssr(kernel_of: Callable[[Case], object]) -> Method:
 METHODS: dict[str, Method] = {
     "bicubic": _bicubic,
     "zssr": _zssr(lambda c: "bicubic"),
+    "zssr-est": _zssr(lambda c: "auto"),
     "zssr-true": _zssr(lambda c: c.kernel),
 }
 

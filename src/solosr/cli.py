@@ -99,7 +99,7 @@ def cmd_upscale(args) -> int:
         cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
                                       if v is not None})
     cfg = _with_iters(cfg, args.iters)
-    if args.kernel != "bicubic":
+    if args.kernel not in ("bicubic", "auto"):
         resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
     inputs = _expand_inputs(args.inputs)
     if not inputs:
@@ -249,8 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders or globs")
     up.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder (created if needed)")
     up.add_argument("-s", "--scale", type=int, default=2, choices=SCALES, help="upscaling factor (default 2)")
-    up.add_argument("-k", "--kernel", default="bicubic", metavar="bicubic|FILE",
-                    help="degradation kernel: 'bicubic' (default) or a .npy/text kernel file")
+    up.add_argument("-k", "--kernel", default="auto", metavar="auto|bicubic|FILE",
+                    help="degradation kernel: 'auto' (estimated from each image, default), 'bicubic', "
+                         "or a .npy/text kernel file")
     up.add_argument("-p", "--preset", default="balanced", choices=list(PRESETS), help="speed/quality preset")
     up.add_argument("--seed", type=int, default=0, help="random seed (same seed, same CPU: same result)")
     up.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -276,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--data", metavar="DIR", help="a DIV2KRK-format folder (lr_xS/, kernels_xS/, optional hr/)")
     src.add_argument("--synthetic", nargs="+", metavar="HR_DIR", help="HR folders degraded on the fly")
     be.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
-    be.add_argument("-m", "--methods", default="bicubic,zssr,zssr-true",
+    be.add_argument("-m", "--methods", default="bicubic,zssr,zssr-est,zssr-true",
                     help=f"comma-separated, from: {', '.join(METHODS)}")
     be.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
     be.add_argument("--iters", type=int, default=0, help="override the preset's max iterations")
@@ -290,8 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     de = sub.add_parser("demo", help="degrade a bundled photo, super-resolve it, report PSNR")
     de.add_argument("-o", "--output", default="demo_out", metavar="DIR")
     de.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
-    de.add_argument("-k", "--kernel", default="bicubic", metavar="bicubic|true|FILE",
-                    help="kernel to assume: 'bicubic', 'true' (the one the demo blurred with) or a file")
+    de.add_argument("-k", "--kernel", default="auto", metavar="auto|bicubic|true|FILE",
+                    help="kernel: 'auto' (estimated), 'bicubic', 'true' (the one the demo blurred with) or a file")
     de.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
     de.add_argument("--image", help="use this HR image instead of the bundled photo")
     de.add_argument("--seed", type=int, default=0)

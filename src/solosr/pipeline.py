@@ -13,6 +13,7 @@ import torch
 
 from .config import SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
+from .estimate import KernelEstimate, estimate_kernel
 from .infer import super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
 from .nets import SRNet
@@ -42,10 +43,19 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    estimate: KernelEstimate | None = None  # with kernel="auto": confidence, noise, iterations
 
 
-def resolve_kernel(kernel, scale: int) -> np.ndarray:
-    """'bicubic', a path to a kernel file, or a 2-D array -> a kernel centred for `scale`."""
+def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: list | None = None) -> np.ndarray:
+    """'auto' (estimated from `lr`), 'bicubic', a kernel file path, or a 2-D array -> a kernel centred
+    for `scale`. With 'auto' the KernelEstimate is appended to `estimate` when given."""
+    if isinstance(kernel, str) and kernel == "auto":
+        if lr is None:
+            raise ValueError("kernel 'auto' needs the image")
+        est = estimate_kernel(lr, scale)
+        if estimate is not None:
+            estimate.append(est)
+        return est.kernel
     if kernel is None or (isinstance(kernel, str) and kernel == "bicubic"):
         return bicubic_kernel(scale)
     if isinstance(kernel, (str, Path)):
@@ -63,7 +73,7 @@ def upscale(
     image,
     scale: int = 2,
     *,
-    kernel="bicubic",
+    kernel="auto",
     preset: str = "balanced",
     config: RunConfig | None = None,
     seed: int = 0,
@@ -73,7 +83,8 @@ def upscale(
     """Super-resolve one image by `scale` using nothing but the image.
 
     `image`: numpy (H,W) / (H,W,C) uint8, uint16 or float in [0,1], a PIL image, or a `Picture`.
-    `kernel`: "bicubic", a kernel file path (.npy or text), or a 2-D array.
+    `kernel`: "auto" (estimated from the image, `Result.estimate`), "bicubic", a kernel file path
+    (.npy or text), or a 2-D array.
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
     Raises ValueError for bad input (scale, kernel, image too small).
     """
@@ -87,10 +98,16 @@ def upscale(
     h, w = pic.size
     if min(h, w) < MIN_SIDE:
         raise ValueError(f"image of {w}x{h} is too small to super-resolve (at least {MIN_SIDE}x{MIN_SIDE})")
-    k = resolve_kernel(kernel, scale)
     dev = resolve_device(device)
+    if progress:
+        progress("kernel", 0, 1)
+    estimates: list[KernelEstimate] = []
+    k = resolve_kernel(kernel, scale, pic.pixels, estimates)
     timings: dict[str, float] = {"kernel": time.perf_counter() - t_start}
     warnings_: list[str] = []
+    estimate = estimates[0] if estimates else None
+    if estimate is not None and estimate.fallback:
+        warnings_.append(f"kernel estimation fell back to {estimate.fallback}")
 
     lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
     gen = torch.Generator().manual_seed(seed)
@@ -113,7 +130,7 @@ def upscale(
     return Result(
         image=out if kind == "picture" else picture_to_array(out, kind),
         picture=out, kernel=k, scale=scale, config=cfg, device=str(dev),
-        timings=timings, history=history, warnings=warnings_,
+        timings=timings, history=history, warnings=warnings_, estimate=estimate,
     )
 
 
