@@ -150,6 +150,35 @@ def cmd_upscale(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_kernel(args) -> int:
+    from .estimate import estimate_kernel
+    from .report import kernel_picture
+
+    scale = check_scale(args.scale)
+    pic = read_image(args.input)
+    est = estimate_kernel(pic.pixels, scale)
+    out = Path(args.output)
+    if out.suffix.lower() != ".npy":
+        raise CliError(f"{out}: the kernel is written as .npy")
+    tmp = out.with_name(f".{out.name}.tmp.npy")
+    try:
+        np.save(tmp, est.kernel)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise CliError(f"{out}: cannot write ({e.strerror or e})") from None
+    n = est.kernel.shape[0]
+    if args.plot:
+        caption = f"{Path(args.input).name}: {n}x{n} kernel, x{scale}, confidence {est.confidence:.2f}"
+        write_image(args.plot, Picture(kernel_picture(est.kernel, caption).astype(np.float32) / 255))
+    if est.fallback:
+        print(f"solosr: warning: {args.input}: kernel estimation fell back to {est.fallback}", file=sys.stderr)
+    print(f"{args.input}: {n}x{n} kernel for x{scale} -> {out}  (confidence {est.confidence:.2f}, "
+          f"noise sigma {est.noise_sigma * 255:.1f}/255{', JPEG-compressed' if est.jpeg else ''}, "
+          f"{est.seconds:.1f} s)")
+    return 0
+
+
 def cmd_degrade(args) -> int:
     scale = check_scale(args.scale)
     src = Path(args.hr_dir)
@@ -264,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
     up.add_argument("-q", "--quiet", action="store_true", help="no progress bars or per-file lines")
     up.set_defaults(func=cmd_upscale)
+
+    kn = sub.add_parser("kernel", help="estimate an image's blur kernel")
+    kn.add_argument("input", metavar="INPUT")
+    kn.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
+    kn.add_argument("-o", "--output", required=True, metavar="K.npy")
+    kn.add_argument("--plot", metavar="K.png", help="also write the kernel as a picture")
+    kn.set_defaults(func=cmd_kernel)
 
     dg = sub.add_parser("degrade", help="make a DIV2KRK-format set from HR images")
     dg.add_argument("hr_dir", metavar="HR_DIR")

@@ -310,7 +310,7 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
     def finish(k_step, confidence, iters, fallback=None, history=()):
         k = compose_x2_to_x4(k_step) if scale == 4 else center_kernel(k_step, scale)
         if fallback:
-            log.warning("kernel estimation fell back to %s", fallback)
+            log.info("kernel estimation fell back to %s", fallback)
         down = degrade(torch.from_numpy(np.ascontiguousarray(np.atleast_3d(lr).transpose(2, 0, 1),
                                                              dtype=np.float32))[None], k, scale)[0]
         return KernelEstimate(k, scale, down.permute(1, 2, 0).numpy(), confidence, iters,

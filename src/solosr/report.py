@@ -1,0 +1,78 @@
+"""Pictures for people: a kernel as an image with its size and scale, and loss curves.
+
+Only Pillow is used (no plotting library); pictures come back as uint8 (H,W,3) arrays that the
+caller writes with `imageio.write_image`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# Anchor colours of a perceptually ordered dark-blue -> yellow map.
+_ANCHORS = np.array([[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104],
+                     [244, 136, 73], [254, 188, 43], [240, 249, 33]], dtype=np.float64)
+
+
+def colormap(values: np.ndarray) -> np.ndarray:
+    """Values in [0,1] -> uint8 RGB."""
+    v = np.clip(values, 0, 1) * (len(_ANCHORS) - 1)
+    lo = np.floor(v).astype(int).clip(0, len(_ANCHORS) - 2)
+    t = (v - lo)[..., None]
+    return np.round(_ANCHORS[lo] * (1 - t) + _ANCHORS[lo + 1] * t).astype(np.uint8)
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+def kernel_picture(kernel: np.ndarray, caption: str, cell: int | None = None) -> np.ndarray:
+    """The kernel as a colour image (peak = yellow), each tap a square, with a caption underneath."""
+    k = np.asarray(kernel, dtype=np.float64)
+    cell = cell or max(8, 320 // max(k.shape))
+    img = colormap(k / max(k.max(), 1e-12))
+    img = np.kron(img, np.ones((cell, cell, 1), dtype=np.uint8))
+    h, w = img.shape[:2]
+    width = max(w, 320)
+    canvas = Image.new("RGB", (width, h + 44), "white")
+    canvas.paste(Image.fromarray(img), ((width - w) // 2, 0))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((6, h + 6), caption, fill="black", font=_font(14))
+    draw.text((6, h + 24), f"sum {k.sum():.3f}, peak {k.max():.4f}", fill="dimgray", font=_font(12))
+    return np.asarray(canvas)
+
+
+def loss_picture(history: list[dict], keys: list[str] | None = None, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """Loss curves (log scale) of the training history, one colour per key."""
+    w, h = size
+    canvas = Image.new("RGB", (w, h), "white")
+    draw = ImageDraw.Draw(canvas)
+    if not history:
+        draw.text((10, 10), "no training history", fill="black", font=_font(14))
+        return np.asarray(canvas)
+    keys = keys or [k for k in history[0] if k not in ("iter", "lr", "stage") and
+                    isinstance(history[0][k], (int, float))]
+    iters = np.array([e["iter"] for e in history], dtype=np.float64)
+    series = {k: np.array([max(e.get(k, np.nan), 1e-8) for e in history]) for k in keys}
+    allv = np.concatenate([np.log10(v[np.isfinite(v)]) for v in series.values()] or [np.zeros(1)])
+    lo, hi = float(allv.min()), float(allv.max())
+    hi = hi if hi > lo else lo + 1
+    left, right, top, bottom = 50, w - 10, 30, h - 30
+    draw.rectangle([left, top, right, bottom], outline="gray")
+    x0, x1 = iters.min(), max(iters.max(), iters.min() + 1)
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+    for i, (k, v) in enumerate(series.items()):
+        pts = [(left + (x - x0) / (x1 - x0) * (right - left), bottom - (np.log10(y) - lo) / (hi - lo) * (bottom - top))
+               for x, y in zip(iters, v) if np.isfinite(y)]
+        col = colours[i % len(colours)]
+        if len(pts) > 1:
+            draw.line(pts, fill=col, width=2)
+        draw.text((left + 8 + 110 * i, 8), k, fill=col, font=_font(13))
+    draw.text((4, top), f"{10 ** hi:.2g}", fill="black", font=_font(11))
+    draw.text((4, bottom - 12), f"{10 ** lo:.2g}", fill="black", font=_font(11))
+    draw.text((left, bottom + 6), f"iteration {int(x0)}", fill="black", font=_font(11))
+    draw.text((right - 60, bottom + 6), f"{int(x1)}", fill="black", font=_font(11))
+    return np.asarray(canvas)
