@@ -96,22 +96,24 @@ def _bicubic(case: Case, scale: int, cfg: RunConfig, seed: int):
     return imresize_np(case.lr, scale), {}
 
 
-def _zssr(kernel_of: Callable[[Case], object]) -> Method:
+def _trained(method: str, kernel_of: Callable[[Case], object]) -> Method:
     def run(case: Case, scale: int, cfg: RunConfig, seed: int):
         kernel = kernel_of(case)
         if kernel is None:
             raise ValueError(f"{case.name}: no true kernel for this image")
-        r = upscale(case.lr, scale, kernel=kernel, config=cfg, seed=seed)
-        return r.image, {"iters": r.history[-1]["iter"] if r.history else 0}
+        r = upscale(case.lr, scale, kernel=kernel, config=cfg.replace(method=method), seed=seed)
+        return r.image, {"iters": sum(1 for _ in r.history) and r.history[-1]["iter"]}
 
     return run
 
 
 METHODS: dict[str, Method] = {
     "bicubic": _bicubic,
-    "zssr": _zssr(lambda c: "bicubic"),
-    "zssr-est": _zssr(lambda c: "auto"),
-    "zssr-true": _zssr(lambda c: c.kernel),
+    "zssr": _trained("zssr", lambda c: "bicubic"),
+    "zssr-est": _trained("zssr", lambda c: "auto"),
+    "zssr-true": _trained("zssr", lambda c: c.kernel),
+    "kd-est": _trained("kd", lambda c: "auto"),
+    "kd-true": _trained("kd", lambda c: c.kernel),
 }
 
 

@@ -32,6 +32,27 @@ class NetConfig:
 
 
 @dataclass(frozen=True)
+class DistillConfig:
+    """Teacher with residual preprocessing, student by distillation (DESIGN stages 3 and 4).
+
+    Each loss term has a weight; 0 switches it off.
+    """
+
+    teacher_pre_depth: int = 3  # conv layers of the preprocessing module g in p(z) = z + g(z)
+    teacher_pre_width: int = 32
+    student_width: int = 64
+    student_depth: int = 8
+    w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs
+    w_feat: float = 0.1  # middle features of the student (through an adapter) vs the teacher's
+    w_out: float = 1.0  # |S(y) - T(y)|_1 on crops of the input image (the true scale)
+    w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
+    target_ensemble: bool = True  # the soft target is the teacher's 8-transform ensemble, back-projected
+    target_backprojection: int = 2
+    student_init: str = "teacher"  # or "scratch": start from the teacher's body (same width/depth only)
+    student_iters: float = 1.0  # the student trains for this times train.max_iters, after the teacher
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Optimisation of one network on internal pairs."""
 
@@ -43,7 +64,8 @@ class TrainConfig:
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops
     min_rel_improvement: float = 0.005
-    amp: bool = True  # bf16 autocast (CPU) / fp16-bf16 (CUDA) where it helps
+    amp: bool = True  # bf16 autocast (CPU and CUDA) where it helps
+    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,8 @@ class InferConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
+    method: str = "kd"  # "kd": teacher + distilled student; "zssr": one network (the baseline)
+    distill: DistillConfig = field(default_factory=DistillConfig)
     pairs: PairsConfig = field(default_factory=PairsConfig)
     net: NetConfig = field(default_factory=NetConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -73,17 +97,19 @@ class RunConfig:
 
 PRESETS: dict[str, RunConfig] = {
     "fast": RunConfig(
+        distill=DistillConfig(student_iters=0.5),
         pairs=PairsConfig(crop=96, batch=4),
-        train=TrainConfig(max_iters=800, min_iters=200, eval_every=50, patience=2),
+        train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2),
         infer=InferConfig(ensemble=False, backprojection_iters=0),
     ),
     "balanced": RunConfig(
-        train=TrainConfig(max_iters=1500, min_iters=300),
+        distill=DistillConfig(student_iters=0.5),
+        train=TrainConfig(max_iters=1000, min_iters=300),
         infer=InferConfig(ensemble=False, backprojection_iters=2),
     ),
     "best": RunConfig(
         pairs=PairsConfig(crop=128, batch=4),
-        train=TrainConfig(max_iters=3000, min_iters=600, patience=4),
+        train=TrainConfig(max_iters=2000, min_iters=600, patience=4),
         infer=InferConfig(ensemble=True, backprojection_iters=4),
     ),
 }

@@ -21,22 +21,58 @@ def conv_stack(c_in: int, c_out: int, width: int, depth: int) -> nn.Sequential:
 
 
 class SRNet(nn.Module):
-    """Residual CNN: `x + body(x)` on the interpolated input (ZSSR: depth 8, width 64).
+    """Residual CNN: `z + body(z)` on the interpolated input (ZSSR: depth 8, width 64).
 
-    The last layer starts at zero, so an untrained net is exactly bicubic interpolation.
+    With `pre_depth` > 0 a residual preprocessing module comes first: z = p(x) = x + g(x)
+    (the teacher's, DESIGN stage 3); otherwise z = x. Last layers start at zero, so an untrained
+    net is exactly bicubic interpolation.
     """
 
-    def __init__(self, channels: int = 3, *, width: int = 64, depth: int = 8):
+    def __init__(self, channels: int = 3, *, width: int = 64, depth: int = 8, pre_depth: int = 0,
+                 pre_width: int = 32):
         super().__init__()
-        self.channels, self.width, self.depth = channels, width, depth
+        self.channels, self.width, self.depth, self.pre_depth = channels, width, depth, pre_depth
+        self.pre = conv_stack(channels, channels, pre_width, pre_depth) if pre_depth else None
         self.body = conv_stack(channels, channels, width, depth)
-        nn.init.zeros_(self.body[-1].weight)
-        nn.init.zeros_(self.body[-1].bias)
+        for stack in (self.pre, self.body):
+            if stack is not None:
+                nn.init.zeros_(stack[-1].weight)
+                nn.init.zeros_(stack[-1].bias)
+        # The feature that distillation compares: the activation after the middle conv layer.
+        self.feature_index = 2 * (depth // 2 - 1) + 1
 
     @property
     def receptive_radius(self) -> int:
         """Pixels of context either side that an output pixel depends on."""
-        return self.depth
+        return self.depth + self.pre_depth
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x).to(x.dtype)
+    def forward(self, x: torch.Tensor, return_features: bool = False):
+        """(B,C,H,W) -> (B,C,H,W); with `return_features`, also the middle feature (B,width,H,W)."""
+        z = x if self.pre is None else x + self.pre(x).to(x.dtype)
+        h = z
+        feature = None
+        for i, layer in enumerate(self.body):
+            h = layer(h)
+            if i == self.feature_index:
+                feature = h
+        out = z + h.to(z.dtype)
+        return (out, feature) if return_features else out
+
+
+class Student(nn.Module):
+    """The student SRNet plus a 1x1 adapter that maps its middle feature to the teacher's width."""
+
+    def __init__(self, net: SRNet, teacher_width: int):
+        super().__init__()
+        self.net = net
+        self.adapter = nn.Conv2d(net.width, teacher_width, 1)
+
+    @property
+    def receptive_radius(self) -> int:
+        return self.net.receptive_radius
+
+    def forward(self, x: torch.Tensor, return_features: bool = False):
+        if not return_features:
+            return self.net(x)
+        out, feature = self.net(x, return_features=True)
+        return out, self.adapter(feature)

@@ -14,6 +14,7 @@ import torch
 from .config import SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
 from .estimate import KernelEstimate, estimate_kernel
+from .distill import train_student, train_teacher
 from .infer import super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
 from .nets import SRNet
@@ -75,6 +76,7 @@ def upscale(
     *,
     kernel="auto",
     preset: str = "balanced",
+    method: str | None = None,
     config: RunConfig | None = None,
     seed: int = 0,
     device: str = "auto",
@@ -85,12 +87,15 @@ def upscale(
     `image`: numpy (H,W) / (H,W,C) uint8, uint16 or float in [0,1], a PIL image, or a `Picture`.
     `kernel`: "auto" (estimated from the image, `Result.estimate`), "bicubic", a kernel file path
     (.npy or text), or a 2-D array.
+    `method`: "kd" (teacher + distilled student, the preset's default) or "zssr" (one network).
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
     Raises ValueError for bad input (scale, kernel, image too small).
     """
     t_start = time.perf_counter()
     scale = check_scale(scale)
     cfg = config or get_preset(preset)
+    if method is not None:
+        cfg = cfg.replace(method=method)
     if isinstance(image, Picture):
         pic, kind = image, "picture"
     else:
@@ -134,16 +139,36 @@ def upscale(
     )
 
 
+def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, seed: int, gen: torch.Generator,
+                 dev: torch.device, progress: Progress | None = None):
+    """Train what `cfg.method` names; returns the network to apply to the image and the history.
+
+    "zssr": one network on internal pairs. "teacher": the teacher with its preprocessing module,
+    trained for all of `train.max_iters`. "kd": the teacher, then a student distilled from it.
+    """
+    torch.manual_seed(seed)
+    if cfg.method == "zssr":
+        sampler = PairSampler(lr.to(dev), k, scale, cfg.pairs, gen)
+        net = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth), dev)
+        history = train_network(net, sampler, sampler.validation_pair(lr.to(dev)), cfg.train, device=dev,
+                                progress=progress)
+        return net, [{"stage": "zssr", **e} for e in history]
+    if cfg.method == "teacher":
+        teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress, train=cfg.train)
+        return teacher, [{"stage": "teacher", **e} for e in th]
+    if cfg.method == "kd":
+        teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress)
+        student, sh = train_student(lr, k, scale, cfg, teacher, gen, dev, progress)
+        return student, [{"stage": "teacher", **e} for e in th] + [{"stage": "student", **e} for e in sh]
+    raise ValueError(f"unknown method {cfg.method!r} (kd, zssr or teacher)")
+
+
 def _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_):
     """Train; on divergence retry with a 10x lower lr, then fall back to bicubic interpolation."""
     attempts = [cfg, cfg.replace(train=dataclasses.replace(cfg.train, lr=cfg.train.lr * 0.1))]
     for attempt in attempts:
-        torch.manual_seed(seed)
-        sampler = PairSampler(lr.to(dev), k, scale, attempt.pairs, gen)
-        net = prepare(SRNet(lr.shape[0], width=attempt.net.width, depth=attempt.net.depth), dev)
         try:
-            history = train_network(net, sampler, sampler.validation_pair(lr.to(dev)), attempt.train,
-                                    device=dev, progress=progress)
+            net, history = train_method(lr, k, scale, attempt, seed, gen, dev, progress)
             return net, history, attempt
         except TrainingDiverged as e:
             msg = f"{e}; retrying with a lower learning rate" if attempt is attempts[0] else \

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,6 +103,7 @@ def train_network(
     count = 0
     val_in, val_out = (as_input(t, device) for t in val_pair)
     net.train()
+    t_start = time.perf_counter()
     for it in range(1, cfg.max_iters + 1):
         son_up, father = sampler.sample()
         son_up, father = as_input(son_up, device), as_input(father, device)
@@ -133,6 +135,10 @@ def train_network(
                     g["lr"] = lr
         if progress and (it % 10 == 0 or it == cfg.max_iters):
             progress(stage, it, cfg.max_iters)
+        if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
+            history.append({"iter": it, "lr": lr, "val_l1": evaluate(net, val_in, val_out, device, cfg.amp),
+                            **{k: s / max(count, 1) for k, s in sums.items()}, "stopped": "time budget"})
+            break
     net.eval()
     return history
 

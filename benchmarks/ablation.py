@@ -1,0 +1,130 @@
+"""Issue 4's ablation: every stage of the method measured against the pipeline without it.
+
+    .venv/bin/python benchmarks/ablation.py --synthetic ../shared/data/hr/set5 -s 2 --iters 300 -o docs/results
+
+Rows (synthetic images, DIV2KRK-protocol kernels, seed 0), each mean Y-PSNR / SSIM and seconds per image:
+ 1 bicubic; 2 ZSSR, bicubic kernel; 3 ZSSR, estimated kernel; 3L the same trained for the wall time
+ of row 6; 4 teacher without preprocessing; 5 teacher with preprocessing; 6 full method (student by
+ distillation from teacher 5); 7.. row 6 with one distillation term removed; 3T/6T rows 3 and 6 with the
+ true kernel. Every network gets --iters iterations (the student: distill.student_iters times that); the
+ teacher of rows 6.. is row 5's, trained once per image. Inference is the preset's for every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from solosr.bench import config_with, machine_description, synthetic_cases
+from solosr.config import preset
+from solosr.distill import train_student, train_teacher
+from solosr.estimate import estimate_kernel
+from solosr.infer import super_resolve
+from solosr.metrics import psnr_y, quantize, ssim_y
+from solosr.pipeline import upscale
+from solosr.resize import imresize_np
+
+ROWS = ["1 bicubic", "2 zssr, bicubic kernel", "3 zssr, estimated kernel", "3L zssr, estimated, same wall time as 6",
+        "4 teacher without preprocessing", "5 teacher with preprocessing", "6 full method (kd)",
+        "7 kd without rec", "8 kd without kd_feat", "9 kd without kd_out", "10 kd without cycle",
+        "3T zssr, true kernel", "6T kd, true kernel"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--synthetic", nargs="+", required=True)
+    ap.add_argument("-s", "--scale", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=300)
+    ap.add_argument("-p", "--preset", default="fast")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("-o", "--output", default="docs/results")
+    args = ap.parse_args()
+    s = args.scale
+    base = config_with(preset(args.preset), train={"max_iters": args.iters, "min_iters": args.iters})
+    dev = torch.device("cpu")
+    results: dict[str, list[dict]] = {r: [] for r in ROWS}
+
+    def record(row, case, sr, seconds):
+        srq = quantize(sr)
+        entry = {"image": case.name, "psnr": psnr_y(srq, case.hr, s), "ssim": ssim_y(srq, case.hr, s),
+                 "seconds": seconds}
+        results[row].append(entry)
+        print(f"{case.name:<26} {row:<42} {entry['psnr']:.2f} dB {entry['ssim']:.4f} {seconds:.1f} s", flush=True)
+
+    def zssr(case, kernel, cfg):
+        t0 = time.perf_counter()
+        r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method="zssr"), seed=args.seed)
+        return r.image, time.perf_counter() - t0
+
+    def teacher_then(case, kernel, k_seconds, pre=True, variants=()):
+        lr = torch.from_numpy(np.ascontiguousarray(case.lr.transpose(2, 0, 1)))
+        torch.manual_seed(args.seed)
+        gen = torch.Generator().manual_seed(args.seed)
+        t0 = time.perf_counter()
+        teacher, _ = train_teacher(lr, kernel, s, base, gen, dev, pre=pre)
+        t_teacher = time.perf_counter() - t0 + k_seconds
+        out = {"teacher": (super_resolve(teacher, lr, s, kernel, base.infer, device=dev), t_teacher)}
+        for name, cfg in variants:
+            torch.manual_seed(args.seed)
+            t0 = time.perf_counter()
+            student, _ = train_student(lr, kernel, s, cfg, teacher, gen, dev)
+            sr = super_resolve(student, lr, s, kernel, cfg.infer, device=dev)
+            out[name] = (sr, t_teacher + time.perf_counter() - t0)
+        return {k: (v[0].numpy().transpose(1, 2, 0), v[1]) for k, v in out.items()}
+
+    for case in synthetic_cases(args.synthetic, s, args.seed):
+        record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
+        record(ROWS[1], case, *zssr(case, "bicubic", base))
+        t0 = time.perf_counter()
+        k_est = estimate_kernel(case.lr, s).kernel
+        k_sec = time.perf_counter() - t0
+        sr, sec = zssr(case, k_est, base)
+        record(ROWS[2], case, sr, sec + k_sec)
+        no_pre = teacher_then(case, k_est, k_sec, pre=False)
+        record(ROWS[4], case, *no_pre["teacher"])
+        variants = [(ROWS[6], base)] + [
+            (row, config_with(base, distill={w: 0.0}))
+            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle"))]
+        full = teacher_then(case, k_est, k_sec, variants=variants)
+        record(ROWS[5], case, *full["teacher"])
+        for row, _ in variants:
+            record(row, case, *full[row])
+        budget = full[ROWS[6]][1] - k_sec
+        long_cfg = config_with(base, train={"max_iters": 100 * args.iters, "min_iters": args.iters,
+                                            "max_seconds": budget})
+        sr, sec = zssr(case, k_est, long_cfg)
+        record(ROWS[3], case, sr, sec + k_sec)
+        record(ROWS[11], case, *zssr(case, case.kernel, base))
+        true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
+        record(ROWS[12], case, *true[ROWS[12]])
+
+    mean = {r: {k: float(np.mean([e[k] for e in rs])) for k in ("psnr", "ssim", "seconds")}
+            for r, rs in results.items() if rs}
+    meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "scale": s,
+            "iters": args.iters, "preset": args.preset, "images": len(results[ROWS[0]]),
+            "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
+                       f"--iters {args.iters} -o {args.output}",
+            "config": dataclasses.asdict(base)}
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"ablation_x{s}"
+    (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "mean": mean, "images": results}, indent=1))
+    lines = [f"## Ablation, x{s}: {', '.join(Path(d).name for d in args.synthetic)} "
+             f"({meta['images']} images), DIV2KRK-protocol kernels, seed {args.seed}", "",
+             f"{meta['date']}, {meta['machine']}; {args.iters} iterations per network, preset {args.preset}", "",
+             f"Command: `{meta['command']}`", "", "| row | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
+    for r, m in mean.items():
+        lines.append(f"| {r} | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.1f} |")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

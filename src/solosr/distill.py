@@ -1,0 +1,123 @@
+"""Teacher with residual preprocessing, student by knowledge distillation (DESIGN stages 3 and 4).
+
+The teacher learns son -> father one scale down. The student learns from it: on the internal
+pairs (reconstruction, feature imitation) and at the true scale, where the teacher's output on the
+input image is a soft target and degrading the student's output must give the input back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import DistillConfig, RunConfig, TrainConfig
+from .infer import super_resolve
+from .nets import SRNet, Student
+from .pairs import PairSampler, son_input
+from .resize import degrade
+from .train import Progress, as_input, prepare, train_network
+
+
+class TrueScaleSampler:
+    """Aligned crops of the input at the true scale: (y_up, teacher(y), y), (B,C,P,P) / (B,C,P/s,P/s)."""
+
+    def __init__(self, lr: torch.Tensor, teacher_out: torch.Tensor, scale: int, crop: int, batch: int,
+                 generator: torch.Generator):
+        c, h, w = lr.shape
+        self.scale, self.batch, self.gen = scale, batch, generator
+        self.lr = lr
+        self.up = son_input(lr[None], scale, (h * scale, w * scale))[0]
+        self.target = teacher_out
+        crop = min(crop, h * scale, w * scale)
+        self.crop = crop - crop % scale
+        self.rows = h - self.crop // scale + 1
+        self.cols = w - self.crop // scale + 1
+
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        s, p = self.scale, self.crop
+        ys = torch.randint(self.rows, (self.batch,), generator=self.gen).tolist()
+        xs = torch.randint(self.cols, (self.batch,), generator=self.gen).tolist()
+        up = torch.stack([self.up[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
+        tgt = torch.stack([self.target[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
+        low = torch.stack([self.lr[:, y:y + p // s, x:x + p // s] for y, x in zip(ys, xs)])
+        return up, tgt, low
+
+
+def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
+                 scale: int, device: torch.device):
+    """The student's training step: named losses, the weighted total under "loss"."""
+    margin = kernel.shape[-1] // (2 * scale) + 2  # LR pixels near a crop edge see padding, not image
+
+    def step(student: Student, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
+        losses: dict[str, torch.Tensor] = {}
+        if cfg.w_feat > 0:
+            out, feat = student(son_up, return_features=True)
+            with torch.no_grad():
+                _, t_feat = teacher(son_up, return_features=True)
+            losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
+        else:
+            out = student(son_up)
+        losses["rec"] = F.l1_loss(out.float(), father.float())
+        if cfg.w_out > 0 or cfg.w_cycle > 0:
+            y_up, t_out, y_lr = (as_input(t, device) for t in true_scale.sample())
+            s_out = student(y_up)
+            if cfg.w_out > 0:
+                losses["kd_out"] = F.l1_loss(s_out.float(), t_out.float())
+            if cfg.w_cycle > 0:
+                with torch.autocast(device.type, enabled=False):  # bf16 is too coarse for this residual
+                    back = degrade(s_out.float(), kernel, scale)
+                m = margin
+                losses["cycle"] = F.l1_loss(back[..., m:-m, m:-m], y_lr.float()[..., m:-m, m:-m])
+        weights = {"rec": cfg.w_rec, "kd_feat": cfg.w_feat, "kd_out": cfg.w_out, "cycle": cfg.w_cycle}
+        losses["loss"] = sum(weights[k] * v for k, v in losses.items() if weights[k] > 0)
+        return losses
+
+    return step
+
+
+def _scaled(train: TrainConfig, factor: float) -> TrainConfig:
+    iters = max(1, round(train.max_iters * factor))
+    return dataclasses.replace(train, max_iters=iters, min_iters=min(train.min_iters, iters),
+                               eval_every=min(train.eval_every, iters))
+
+
+def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, gen: torch.Generator,
+                  device: torch.device, progress: Progress | None = None,
+                  pre: bool = True, train: TrainConfig | None = None) -> tuple[SRNet, list[dict]]:
+    """The teacher (with the residual preprocessing module unless `pre` is False) on son -> father."""
+    d = cfg.distill
+    teacher = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth,
+                            pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
+    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
+    history = train_network(teacher, sampler, sampler.validation_pair(lr.to(device)),
+                            train or cfg.train, device=device, progress=progress,
+                            stage="teacher")
+    return teacher, history
+
+
+def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet,
+                  gen: torch.Generator, device: torch.device, progress: Progress | None = None,
+                  train: TrainConfig | None = None) -> tuple[SRNet, list[dict]]:
+    """Distil the frozen teacher into a student; returns the student's SRNet and its history."""
+    d = cfg.distill
+    teacher.eval().requires_grad_(False)
+    target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
+                                     backprojection_iters=d.target_backprojection)
+    t_out = super_resolve(teacher, lr, scale, kernel, target_cfg, device=device)
+    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
+    true_scale = TrueScaleSampler(lr.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen)
+    net = SRNet(lr.shape[0], width=d.student_width, depth=d.student_depth)
+    if d.student_init == "teacher":
+        if (net.width, net.depth) != (teacher.width, teacher.depth):
+            raise ValueError("student_init='teacher' needs a student of the teacher's width and depth")
+        net.body.load_state_dict(teacher.body.state_dict())
+    student = prepare(Student(net, teacher.width), device)
+    k = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=device)
+    history = train_network(student, sampler, sampler.validation_pair(lr.to(device)),
+                            train or _scaled(cfg.train, d.student_iters), device=device,
+                            progress=progress, stage="student",
+                            step_losses=student_step(teacher, true_scale, d, k, scale, device))
+    return student.net, history
