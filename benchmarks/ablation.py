@@ -45,6 +45,10 @@ def main() -> None:
     ap.add_argument("-p", "--preset", default="fast")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", default="docs/results")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images")
+    ap.add_argument("--via-pipeline", action="store_true",
+                    help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
+                         "which need the teacher from inside the pipeline, are left out")
     args = ap.parse_args()
     s = args.scale
     base = config_with(preset(args.preset), train={"max_iters": args.iters, "min_iters": args.iters})
@@ -58,10 +62,14 @@ def main() -> None:
         results[row].append(entry)
         print(f"{case.name:<26} {row:<42} {entry['psnr']:.2f} dB {entry['ssim']:.4f} {seconds:.1f} s", flush=True)
 
-    def zssr(case, kernel, cfg):
+    def run(case, kernel, cfg, method="zssr"):
         t0 = time.perf_counter()
-        r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method="zssr"), seed=args.seed)
+        r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method=method), seed=args.seed, noise=0.0,
+                    jpeg="off", kernel_x2=case.kernel_x2 if kernel is case.kernel else None)
         return r.image, time.perf_counter() - t0
+
+    def zssr(case, kernel, cfg):
+        return run(case, kernel, cfg)
 
     def teacher_then(case, kernel, k_seconds, pre=True, variants=()):
         lr = torch.from_numpy(np.ascontiguousarray(case.lr.transpose(2, 0, 1)))
@@ -79,8 +87,22 @@ def main() -> None:
             out[name] = (sr, t_teacher + time.perf_counter() - t0)
         return {k: (v[0].numpy().transpose(1, 2, 0), v[1]) for k, v in out.items()}
 
-    for case in synthetic_cases(args.synthetic, s, args.seed):
+    import itertools
+
+    for case in itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.limit or None):
         record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
+        if args.via_pipeline:
+            record(ROWS[1], case, *run(case, "bicubic", base))
+            record(ROWS[2], case, *run(case, "auto", base))
+            record(ROWS[5], case, *run(case, "auto", base, "teacher"))
+            sr, kd_seconds = run(case, "auto", base, "kd")
+            record(ROWS[6], case, sr, kd_seconds)
+            long_cfg = config_with(base, train={"max_iters": 100 * args.iters, "min_iters": args.iters,
+                                                "max_seconds": kd_seconds / (2 if s == 4 else 1)})
+            record(ROWS[3], case, *run(case, "auto", long_cfg))
+            record(ROWS[11], case, *run(case, case.kernel, base))
+            record(ROWS[12], case, *run(case, case.kernel, base, "kd"))
+            continue
         record(ROWS[1], case, *zssr(case, "bicubic", base))
         t0 = time.perf_counter()
         k_est = estimate_kernel(case.lr, s).kernel
@@ -109,8 +131,10 @@ def main() -> None:
             for r, rs in results.items() if rs}
     meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "scale": s,
             "iters": args.iters, "preset": args.preset, "images": len(results[ROWS[0]]),
+            "via_pipeline": args.via_pipeline, "x4": base.x4,
             "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
-                       f"--iters {args.iters} -o {args.output}",
+                       f"--iters {args.iters} -o {args.output}"
+                       + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else ""),
             "config": dataclasses.asdict(base)}
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

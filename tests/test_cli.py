@@ -125,3 +125,17 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "solosr.cli", "upscale", str(tmp_path / "x.png"), "-o",
                            str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 1 and proc.stderr.startswith("solosr: error:") and "Traceback" not in proc.stderr
+
+
+def test_report_and_method_options(tmp_path, photo_png, capsys):
+    out, rep = tmp_path / "out", tmp_path / "rep"
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "--iters", "3", "-p", "fast", "-m", "zssr",
+                       "--report", str(rep)], capsys)
+    assert code == 0
+    folder = rep / "photo"
+    assert sorted(p.name for p in folder.iterdir()) == ["compare.png", "kernel.npy", "kernel.png", "losses.png",
+                                                         "run.json"]
+    run = json.loads((folder / "run.json").read_text())
+    assert run["config"]["method"] == "zssr" and run["kernel"]["source"] == "estimated"
+    assert {"solosr", "torch"} <= set(run["versions"]) and run["history"]
+    assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input

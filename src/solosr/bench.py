@@ -19,7 +19,7 @@ import torch
 
 from .config import RunConfig
 from .imageio import Picture, read_image
-from .kernels import random_div2krk_kernel
+from .kernels import compose_x2_to_x4, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
@@ -35,6 +35,7 @@ class Case:
     lr: np.ndarray
     kernel: np.ndarray | None
     hr: np.ndarray | None
+    kernel_x2: np.ndarray | None = None  # x4 synthetic cases: the x2 kernel that `kernel` composes
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
@@ -57,9 +58,11 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
     """Degrade HR by a DIV2KRK-protocol kernel: LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits."""
     h, w = hr.shape[:2]
     hr = hr[: h - h % scale, : w - w % scale]
-    k = random_div2krk_kernel(scale, rng)
+    # Same draws as random_div2krk_kernel(scale, rng); at x4 the x2 kernel is kept as well.
+    k2 = random_div2krk_kernel(2, rng) if scale == 4 else None
+    k = compose_x2_to_x4(k2) if scale == 4 else random_div2krk_kernel(scale, rng)
     lr = quantize(degrade_np(hr, k, scale)).astype(np.float32)
-    return Case(name, lr, k, hr)
+    return Case(name, lr, k, hr, k2)
 
 
 def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0) -> Iterator[Case]:
@@ -101,7 +104,10 @@ def _trained(method: str, kernel_of: Callable[[Case], object]) -> Method:
         kernel = kernel_of(case)
         if kernel is None:
             raise ValueError(f"{case.name}: no true kernel for this image")
-        r = upscale(case.lr, scale, kernel=kernel, config=cfg.replace(method=method), seed=seed)
+        # The protocol's inputs are noise-free: the sons get no noise or JPEG (`--noise 0 --jpeg off`).
+        k2 = case.kernel_x2 if kernel is case.kernel else None
+        r = upscale(case.lr, scale, kernel=kernel, config=cfg.replace(method=method), seed=seed, noise=0.0,
+                    jpeg="off", kernel_x2=k2)
         return r.image, {"iters": sum(1 for _ in r.history) and r.history[-1]["iter"]}
 
     return run

@@ -33,8 +33,8 @@ class CliError(Exception):
 class StageBar:
     """A tqdm bar that follows the pipeline's (stage, done, total) callbacks; silent when disabled."""
 
-    def __init__(self, label: str, enabled: bool):
-        self.label, self.enabled, self.bar, self.stage = label, enabled, None, None
+    def __init__(self, label: str, enabled: bool, position: int = 0):
+        self.label, self.enabled, self.bar, self.stage, self.position = label, enabled, None, None, position
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -45,7 +45,7 @@ class StageBar:
             self.close()
             self.stage = stage
             self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="it" if stage != "infer" else "pass",
-                            leave=False, dynamic_ncols=True)
+                            leave=False, dynamic_ncols=True, position=self.position)
         self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
@@ -92,9 +92,41 @@ def _with_iters(cfg, iters: int):
                                    "eval_every": min(cfg.train.eval_every, iters)})
 
 
+def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
+    """Per image: kernel (.npy and picture), loss curves, side-by-side crop, run.json."""
+    import json
+    import platform
+
+    import torch
+
+    from .report import history_for_plot, kernel_picture, loss_picture, side_by_side
+
+    folder = root / src.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    k = result.kernel
+    est = result.estimate
+    conf = f", confidence {est.confidence:.2f}" if est else ""
+    as_pic = lambda a: Picture(a.astype(np.float32) / 255)  # noqa: E731
+    write_image(folder / "kernel.png", as_pic(kernel_picture(k, f"{k.shape[0]}x{k.shape[1]} kernel, x{result.scale}{conf}")))
+    np.save(folder / "kernel.npy", k)
+    write_image(folder / "losses.png", as_pic(loss_picture(history_for_plot(result.history))))
+    bic = imresize_np(pic.pixels, result.scale)
+    write_image(folder / "compare.png", as_pic(side_by_side(pic.pixels, bic, result.picture.pixels, result.scale)))
+    run = {
+        "input": str(src), "scale": result.scale, "device": result.device, "config": result.config.to_dict(),
+        "timings": result.timings, "warnings": result.warnings, "history": result.history,
+        "kernel": {"size": list(k.shape), "source": "estimated" if est else "given",
+                   **({"confidence": est.confidence, "fallback": est.fallback, "noise_sigma": est.noise_sigma,
+                       "jpeg": est.jpeg, "blockiness": est.blockiness, "seconds": est.seconds} if est else {})},
+        "versions": {"solosr": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }
+    (folder / "run.json").write_text(json.dumps(run, indent=1, default=float))
+
+
 def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
-    cfg = preset(args.preset)
+    cfg = preset(args.preset).replace(method=args.method)
     if args.ensemble is not None or args.tile is not None:
         cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
                                       if v is not None})
@@ -107,7 +139,14 @@ def cmd_upscale(args) -> int:
     out_dir = _prepare_out_dir(args.output)
     show = not args.quiet and sys.stderr.isatty()
     done, skipped, failed = [], [], []
+    overall = None
+    if show and len(inputs) > 1:
+        from tqdm import tqdm
+
+        overall = tqdm(total=len(inputs), desc="all images", unit="img", position=0, dynamic_ncols=True)
     for i, src in enumerate(inputs, 1):
+        if overall is not None and i > 1:
+            overall.update(1)
         dst = _output_path(src, out_dir, scale, args.format)
         label = f"[{i}/{len(inputs)}] {src.name}"
         if dst.exists() and not args.overwrite:
@@ -116,15 +155,17 @@ def cmd_upscale(args) -> int:
         if dst.resolve() == src.resolve():
             failed.append((src, "output would overwrite the input"))
             continue
-        bar = StageBar(label, show)
+        bar = StageBar(label, show, position=1 if overall is not None else 0)
         try:
             pic = read_image(src)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
-                                 progress=bar)
+                                 noise=args.noise, jpeg=args.jpeg, progress=bar)
                 bar.close()
                 write_image(dst, result.picture)
+            if args.report:
+                _write_report(Path(args.report), src, pic, result)
             for w in caught:
                 print(f"solosr: warning: {src}: {w.message}", file=sys.stderr)
             for w in result.warnings:
@@ -139,6 +180,9 @@ def cmd_upscale(args) -> int:
         if not args.quiet:
             t = result.timings
             print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})")
+    if overall is not None:
+        overall.update(1)
+        overall.close()
     if len(inputs) > 1 or failed or skipped:
         if not args.quiet or failed:
             print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
@@ -267,6 +311,24 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _noise_arg(text: str):
+    if text == "auto":
+        return text
+    try:
+        return float(text) / 255
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
+
+
+def _jpeg_arg(text: str):
+    if text in ("auto", "off"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto', 'off' or a quality 1..100, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="solosr", description="Zero-shot super-resolution from the image alone.")
     p.add_argument("--version", action="version", version=f"solosr {__version__}")
@@ -282,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="degradation kernel: 'auto' (estimated from each image, default), 'bicubic', "
                          "or a .npy/text kernel file")
     up.add_argument("-p", "--preset", default="balanced", choices=list(PRESETS), help="speed/quality preset")
+    up.add_argument("-m", "--method", default="kd", choices=["kd", "zssr"],
+                    help="kd: teacher + distilled student (default); zssr: one network, the baseline")
+    up.add_argument("--noise", default="auto", type=_noise_arg, metavar="auto|SIGMA",
+                    help="noise the training sons carry: 'auto' (estimated), 0, or sigma on the 0-255 scale")
+    up.add_argument("--jpeg", default="auto", type=_jpeg_arg, metavar="auto|off|QUALITY",
+                    help="JPEG re-compression of the training sons: 'auto' (if the input looks compressed)")
+    up.add_argument("--report", metavar="DIR", help="write a per-image report (kernel, losses, crops, run.json)")
     up.add_argument("--seed", type=int, default=0, help="random seed (same seed, same CPU: same result)")
     up.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     up.add_argument("--format", choices=["png", "tif", "webp", "jpg", "bmp"],

@@ -21,6 +21,8 @@ class PairsConfig:
     min_father_scale: float = 0.5  # fathers are the image and copies downscaled to this
     n_father_scales: int = 6
     gradient_weight: float = 0.8  # share of crops drawn by gradient magnitude, rest uniform
+    noise_sigma: float = 0.0  # Gaussian noise (0-1 scale) added to every son, as the input carries
+    jpeg_quality: int = 0  # re-compress every son as JPEG at this quality (0: off)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class InferConfig:
 @dataclass(frozen=True)
 class RunConfig:
     method: str = "kd"  # "kd": teacher + distilled student; "zssr": one network (the baseline)
+    x4: str = "2x2"  # x4 as two x2 steps with the x2 kernel ("2x2") or in one step ("direct")
     distill: DistillConfig = field(default_factory=DistillConfig)
     pairs: PairsConfig = field(default_factory=PairsConfig)
     net: NetConfig = field(default_factory=NetConfig)

@@ -63,6 +63,7 @@ class KernelEstimate:
     blockiness: float
     fallback: str | None = None
     history: list[dict] = field(default_factory=list)
+    kernel_x2: np.ndarray | None = None  # at x4: the x2 kernel that `kernel` composes
 
 
 def luminance(img: np.ndarray) -> np.ndarray:
@@ -314,7 +315,8 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
         down = degrade(torch.from_numpy(np.ascontiguousarray(np.atleast_3d(lr).transpose(2, 0, 1),
                                                              dtype=np.float32))[None], k, scale)[0]
         return KernelEstimate(k, scale, down.permute(1, 2, 0).numpy(), confidence, iters,
-                              time.perf_counter() - t0, noise, block > 1.15, block, fallback, list(history))
+                              time.perf_counter() - t0, noise, block > 1.15, block, fallback, list(history),
+                              kernel_x2=center_kernel(k_step, 2) if scale == 4 else None)
 
     h, w = lum.shape
     if min(h, w) < cfg.min_side:

@@ -31,6 +31,22 @@ def dihedral_inverse(x: torch.Tensor, t: int) -> torch.Tensor:
     return x
 
 
+def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
+    """Encode and decode every (C,H,W) image of a (B,C,H,W) batch in [0,1] as JPEG at `quality`."""
+    import io
+
+    from PIL import Image
+
+    out = []
+    for img in x.detach().clamp(0, 1).cpu():
+        arr = (img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, format="JPEG", quality=int(quality))
+        back = np.asarray(Image.open(buf), dtype=np.float32) / 255
+        out.append(torch.from_numpy(back.reshape(arr.shape)).permute(2, 0, 1))
+    return torch.stack(out).to(x.device)
+
+
 def son_input(son: torch.Tensor, scale: int, size: tuple[int, int]) -> torch.Tensor:
     """What the network sees: the LR image bicubic-upscaled by `scale` to `size`."""
     return imresize(son, scale=scale, size=size)
@@ -104,11 +120,20 @@ class PairSampler:
             t = int(torch.randint(8, (1,), generator=self.gen))
             crops.append(dihedral(father[:, y:y + full, x:x + full], t))
         fathers = torch.stack(crops)
-        sons = degrade(fathers, self.kernel, self.scale)
+        sons = self.corrupt(degrade(fathers, self.kernel, self.scale))
         son_up = son_input(sons, self.scale, fathers.shape[-2:])
         m = self.margin
         sl = (Ellipsis, slice(m, m + self.crop), slice(m, m + self.crop))
         return son_up[sl].contiguous(), fathers[sl].contiguous()
+
+    def corrupt(self, sons: torch.Tensor) -> torch.Tensor:
+        """Give the sons the input's own noise and JPEG compression, so the net learns to remove them."""
+        if self.cfg.noise_sigma > 0:
+            noise = torch.randn(sons.shape, generator=self.gen).to(sons.device)
+            sons = sons + self.cfg.noise_sigma * noise
+        if self.cfg.jpeg_quality > 0:
+            sons = jpeg_roundtrip(sons, self.cfg.jpeg_quality)
+        return sons
 
     def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
         """(son_up, father) of the whole image (centre-cropped to `max_side`), for the lr policy."""
@@ -117,5 +142,5 @@ class PairSampler:
         hh, ww = hh - hh % self.scale, ww - ww % self.scale
         y0, x0 = (h - hh) // 2, (w - ww) // 2
         father = image[:, y0:y0 + hh, x0:x0 + ww][None]
-        son = degrade(father, self.kernel, self.scale)
+        son = self.corrupt(degrade(father, self.kernel, self.scale))
         return son_input(son, self.scale, (hh, ww)), father

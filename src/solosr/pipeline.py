@@ -64,6 +64,32 @@ def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: l
     return center_kernel(np.asarray(kernel, dtype=np.float64), scale)
 
 
+NOISE_FLOOR = 2.0 / 255  # below this the estimate is mostly texture and quantisation, not noise
+
+
+def _degradation_extras(noise, jpeg, estimate: KernelEstimate | None) -> dict:
+    """Noise sigma and JPEG quality that the sons get, from the arguments and the estimate."""
+    if noise == "auto":
+        sigma = estimate.noise_sigma if estimate is not None and estimate.noise_sigma > NOISE_FLOOR else 0.0
+    else:
+        sigma = float(noise)
+        if not 0 <= sigma < 0.5:
+            raise ValueError(f"noise sigma must be in [0, 0.5) on the 0-1 scale, got {noise}")
+    if jpeg == "auto":
+        quality = 75 if estimate is not None and estimate.jpeg else 0
+    elif jpeg in ("off", None, 0):
+        quality = 0
+    else:
+        quality = int(jpeg)
+        if not 1 <= quality <= 100:
+            raise ValueError(f"JPEG quality must be 1..100, got {jpeg}")
+    return {"noise_sigma": sigma, "jpeg_quality": quality}
+
+
+def _is_bicubic(kernel) -> bool:
+    return kernel is None or (isinstance(kernel, str) and kernel == "bicubic")
+
+
 def check_scale(scale) -> int:
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale}")
@@ -80,6 +106,9 @@ def upscale(
     config: RunConfig | None = None,
     seed: int = 0,
     device: str = "auto",
+    noise: float | str = "auto",
+    jpeg: int | str = "auto",
+    kernel_x2: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> Result:
     """Super-resolve one image by `scale` using nothing but the image.
@@ -88,6 +117,12 @@ def upscale(
     `kernel`: "auto" (estimated from the image, `Result.estimate`), "bicubic", a kernel file path
     (.npy or text), or a 2-D array.
     `method`: "kd" (teacher + distilled student, the preset's default) or "zssr" (one network).
+    `noise`: "auto" (the estimate's, when the kernel is estimated; else 0) or sigma on the 0-1 scale,
+    given to the sons. `jpeg`: "auto" (the input looked JPEG-compressed: quality 75), "off"/0, or a
+    quality for re-compressing the sons.
+    `kernel_x2`: at x4 with `config.x4 == "2x2"`, the x2 kernel of each step when the caller knows it
+    (with kernel="auto" it is estimated; with "bicubic" it is the x2 bicubic kernel; a given x4 kernel
+    alone runs x4 directly).
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
     Raises ValueError for bad input (scale, kernel, image too small).
     """
@@ -113,22 +148,39 @@ def upscale(
     estimate = estimates[0] if estimates else None
     if estimate is not None and estimate.fallback:
         warnings_.append(f"kernel estimation fell back to {estimate.fallback}")
+    cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate)))
 
     lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
     gen = torch.Generator().manual_seed(seed)
+    # x4 as two x2 steps with the x2 kernel: the x4 kernel is that kernel applied twice, and each step
+    # learns from an image four times the size of the direct x4 sons.
+    steps = [(scale, k)]
+    if scale == 4 and cfg.x4 == "2x2":
+        k2 = kernel_x2 if kernel_x2 is not None else (
+            estimate.kernel_x2 if estimate is not None else bicubic_kernel(2) if _is_bicubic(kernel) else None)
+        if k2 is not None:
+            steps = [(2, center_kernel(k2, 2))] * 2
+    history: list[dict] = []
+    timings["train"] = timings["infer"] = 0.0
+    sr = lr
+    for i, (step_scale, step_k) in enumerate(steps):
+        t0 = time.perf_counter()
+        net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress, warnings_)
+        timings["train"] += time.perf_counter() - t0
+        if len(steps) > 1:
+            step_history = [{**e, "stage": f"step{i + 1}/{e.get('stage', '')}"} for e in step_history]
+        history += step_history
+        t0 = time.perf_counter()
+        if net is None:
+            sr = imresize(sr, scale=step_scale).clamp_(0, 1)
+        else:
+            sr = super_resolve(net, sr, step_scale, step_k, cfg.infer, device=dev, progress=progress)
+        timings["infer"] += time.perf_counter() - t0
     t0 = time.perf_counter()
-    net, history, cfg = _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_)
-    timings["train"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    if net is None:
-        sr = imresize(lr, scale=scale).clamp_(0, 1)
-    else:
-        sr = super_resolve(net, lr, scale, k, cfg.infer, device=dev, progress=progress)
     alpha = None
     if pic.alpha is not None:  # alpha is upscaled on its own, never fed to the network
         alpha = imresize(torch.from_numpy(pic.alpha)[None], scale=scale)[0].clamp_(0, 1).numpy()
-    timings["infer"] = time.perf_counter() - t0
+    timings["infer"] += time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
 
     out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)

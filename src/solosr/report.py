@@ -76,3 +76,59 @@ def loss_picture(history: list[dict], keys: list[str] | None = None, size: tuple
     draw.text((left, bottom + 6), f"iteration {int(x0)}", fill="black", font=_font(11))
     draw.text((right - 60, bottom + 6), f"{int(x1)}", fill="black", font=_font(11))
     return np.asarray(canvas)
+
+
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    canvas = Image.new("RGB", (img.shape[1], img.shape[0] + 22), "white")
+    canvas.paste(Image.fromarray(img), (0, 22))
+    ImageDraw.Draw(canvas).text((4, 3), text, fill="black", font=_font(14))
+    return np.asarray(canvas)
+
+
+def _to_rgb8(img: np.ndarray) -> np.ndarray:
+    img = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+    if img.ndim == 2:
+        img = img[..., None]
+    if img.shape[-1] == 1:
+        img = np.repeat(img, 3, axis=-1)
+    return np.round(img * 255).astype(np.uint8)
+
+
+def textured_window(lr: np.ndarray, side: int) -> tuple[int, int, int]:
+    """(y, x, side) of the LR window with the most gradient energy, side clipped to the image."""
+    g = np.asarray(lr, dtype=np.float64)
+    g = g.mean(-1) if g.ndim == 3 else g
+    side = min(side, g.shape[0], g.shape[1])
+    energy = np.zeros_like(g)
+    energy[:, 1:] += np.abs(np.diff(g, axis=1))
+    energy[1:, :] += np.abs(np.diff(g, axis=0))
+    c = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(y), int(x), side
+
+
+def side_by_side(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: int, side: int = 96) -> np.ndarray:
+    """Input (nearest-neighbour enlarged) | bicubic | solosr on the most textured crop, labelled."""
+    y, x, side = textured_window(lr, side)
+    crops = [np.kron(_to_rgb8(lr)[y:y + side, x:x + side], np.ones((scale, scale, 1), np.uint8)),
+             _to_rgb8(bicubic)[y * scale:(y + side) * scale, x * scale:(x + side) * scale],
+             _to_rgb8(sr)[y * scale:(y + side) * scale, x * scale:(x + side) * scale]]
+    labels = ["input (nearest)", "bicubic", "solosr"]
+    gap = np.full((crops[0].shape[0] + 22, 6, 3), 255, np.uint8)
+    parts = []
+    for crop, text in zip(crops, labels):
+        parts += [_label(crop, text), gap]
+    return np.concatenate(parts[:-1], axis=1)
+
+
+def history_for_plot(history: list[dict]) -> list[dict]:
+    """Stages one after another on one iteration axis (the student's steps follow the teacher's)."""
+    out, offset, last_stage, last_iter = [], 0, None, 0
+    for e in history:
+        if e.get("stage") != last_stage:
+            offset += last_iter
+            last_stage = e.get("stage")
+        last_iter = e["iter"]
+        out.append({**e, "iter": e["iter"] + offset})
+    return out
