@@ -139,3 +139,16 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
     assert run["config"]["method"] == "zssr" and run["kernel"]["source"] == "estimated"
     assert {"solosr", "torch"} <= set(run["versions"]) and run["history"]
     assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input
+
+
+def test_loss_picture_shows_every_stage_term():
+    from solosr.report import history_for_plot, loss_picture
+
+    history = [{"stage": "teacher", "iter": 10, "lr": 1e-3, "loss": 0.1, "rec": 0.1},
+               {"stage": "teacher", "iter": 20, "lr": 1e-3, "loss": 0.05, "rec": 0.05},
+               {"stage": "student", "iter": 10, "lr": 1e-3, "loss": 0.2, "rec": 0.06, "cycle": 0.01}]
+    flat = history_for_plot(history)
+    assert [e["iter"] for e in flat] == [10, 20, 30]
+    plain = loss_picture(flat, keys=["loss", "rec"])
+    full = loss_picture(flat)
+    assert plain.shape == full.shape and not np.array_equal(plain, full)  # "cycle" is drawn too

@@ -53,8 +53,9 @@ def loss_picture(history: list[dict], keys: list[str] | None = None, size: tuple
     if not history:
         draw.text((10, 10), "no training history", fill="black", font=_font(14))
         return np.asarray(canvas)
-    keys = keys or [k for k in history[0] if k not in ("iter", "lr", "stage") and
-                    isinstance(history[0][k], (int, float))]
+    if keys is None:  # every numeric term of every stage, in order of first appearance
+        keys = list(dict.fromkeys(k for e in history for k, v in e.items()
+                                  if k not in ("iter", "lr") and isinstance(v, (int, float))))
     iters = np.array([e["iter"] for e in history], dtype=np.float64)
     series = {k: np.array([max(e.get(k, np.nan), 1e-8) for e in history]) for k in keys}
     allv = np.concatenate([np.log10(v[np.isfinite(v)]) for v in series.values()] or [np.zeros(1)])
