@@ -83,3 +83,16 @@ def test_kernel_command_writes_npy_and_picture(tmp_path, astronaut_hr, capsys):
     assert "11x11 kernel for x2" in capsys.readouterr().out
     assert main(["kernel", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.npy")]) == 1
     assert not (tmp_path / "x.npy").exists()
+
+
+@pytest.mark.parametrize("method", ["recurrence", "gaussian+recurrence"])
+def test_other_estimators_give_valid_kernels(astronaut_hr, method):
+    from solosr.estimate import EstimateConfig
+
+    lr = degrade_np(astronaut_hr[:256, :256], center_kernel(gaussian_kernel(11, 1.5), 2), 2)
+    cfg = EstimateConfig(method=method, iters=2, queries=300, database=3000, fit_evals=12)
+    est = estimate_kernel(lr, 2, cfg)
+    assert est.kernel.shape == (11, 11) and abs(est.kernel.sum() - 1) < 1e-9 and est.kernel.min() >= 0
+    assert kernel_error(est.kernel, bicubic_kernel(2)) > 0  # a real estimate, not the fallback's bicubic
+    with pytest.raises(ValueError, match="unknown kernel estimation method"):
+        estimate_kernel(lr, 2, EstimateConfig(method="nope"))
