@@ -41,7 +41,8 @@ class EstimateConfig:
     fit_queries: int = 1500
     fit_database: int = 15000
     fit_evals: int = 35
-    x4_effort: float = 2.0  # x4 composes the x2 estimate, compounding its error: search longer there
+    x4_effort: float = 1.0  # >1 searches longer at x4: better kernels (0.53 -> 0.39 of a fixed Gaussian's
+    # error at 2.0) but no PSNR gain end to end and 2.8x the time (docs/results/kernel_accuracy_x4.md)
     patch: int = 5  # query patch side in the image
     kernel_size: int = 11  # x2; x3 uses kernel_size + 4; x4 composes the x2 kernel
     iters: int = 12
