@@ -10,6 +10,7 @@ Gaussian for that image (an oracle).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from solosr.bench import list_images, machine_description
-from solosr.estimate import estimate_kernel
+from solosr.estimate import EstimateConfig, estimate_kernel
 from solosr.imageio import read_image
 from solosr.kernels import bicubic_kernel, center_kernel, gaussian_kernel, kernel_error
 
@@ -29,7 +30,14 @@ def main() -> None:
     ap.add_argument("-s", "--scale", type=int, default=2)
     ap.add_argument("-o", "--output", default="docs/results")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override an EstimateConfig field, e.g. --set fit_evals=70 (repeatable)")
+    ap.add_argument("--tag", default="", help="suffix for the output file names")
     args = ap.parse_args()
+    cfg = EstimateConfig()
+    for item in args.set:
+        field, _, value = item.partition("=")
+        cfg = dataclasses.replace(cfg, **{field: type(getattr(cfg, field))(value)})
     s, root = args.scale, Path(args.root)
     files = list_images(root / f"lr_x{s}")[: args.limit or None]
     sigmas = np.round(np.arange(0.4, 8.01 if s == 4 else 4.01, 0.05), 3)
@@ -39,7 +47,7 @@ def main() -> None:
         size = true.shape[0]
         lr = read_image(p).pixels
         t0 = time.perf_counter()
-        est = estimate_kernel(lr, s)
+        est = estimate_kernel(lr, s, cfg)
         sec = time.perf_counter() - t0
         iso = [kernel_error(center_kernel(gaussian_kernel(size, sg), s), true) for sg in sigmas]
         row = {"image": p.stem, "estimate": kernel_error(est.kernel, true), "bicubic": kernel_error(bicubic_kernel(s), true),
@@ -58,12 +66,14 @@ def main() -> None:
     median = {k: float(np.median([r[k] for r in rows])) for k in ("estimate", "bicubic", "best_single_iso", "oracle")}
     wins = int(sum(r["estimate"] < r["best_single_iso"] for r in rows))
     result = {"meta": {"date": datetime.date.today().isoformat(), "machine": machine_description(), "scale": s,
-                       "command": f"python benchmarks/kernel_accuracy.py {args.root} -s {s} -o {args.output}",
+                       "command": " ".join(["python benchmarks/kernel_accuracy.py", args.root, f"-s {s}", f"-o {args.output}"]
+                                          + [f"--limit {args.limit}"] * bool(args.limit)
+                                          + [f"--set {x}" for x in args.set] + [f"--tag {args.tag}"] * bool(args.tag)),
                        "best_single_sigma": float(sigmas[best]), "images": len(rows)},
               "mean": mean, "median": median, "estimate_beats_best_single": wins, "images": rows}
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"kernel_accuracy_x{s}.json").write_text(json.dumps(result, indent=1))
+    (out / f"kernel_accuracy_x{s}{args.tag}.json").write_text(json.dumps(result, indent=1))
     lines = [f"## Kernel accuracy, DIV2KRK dev ({len(rows)} images), x{s}", "",
              f"{result['meta']['date']}, {result['meta']['machine']}", "",
              f"Command: `{result['meta']['command']}`", "",
@@ -81,7 +91,7 @@ def main() -> None:
     for r in rows:
         lines.append(f"| {r['image']} | {r['estimate']:.5f} | {r['bicubic']:.5f} | {r['best_single_iso']:.5f} | "
                      f"{r['oracle']:.5f} ({r['oracle_sigma']}) | {r['confidence']:.2f} | {r['seconds']:.1f} |")
-    (out / f"kernel_accuracy_x{s}.md").write_text("\n".join(lines) + "\n")
+    (out / f"kernel_accuracy_x{s}{args.tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[:14]))
 
 
