@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/ablation.py --synthetic ../shared/data/hr/set5 -s 2 --iters 300 -o docs/results
 
+`--iters 0` keeps the preset's own lengths. For a GPU machine: `--device cuda --shard K/N` runs every N-th
+image from the K-th (0-based) and writes a shard file; `--merge` then joins the shards into the table.
+
 Rows (synthetic images, DIV2KRK-protocol kernels, seed 0), each mean Y-PSNR / SSIM and seconds per image:
  1 bicubic; 2 ZSSR, bicubic kernel; 3 ZSSR, estimated kernel; 3L the same trained for the wall time
  of row 6; 4 teacher without preprocessing; 5 teacher with preprocessing; 6 full method (student by
@@ -46,13 +49,39 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-o", "--output", default="docs/results")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shard", default="", help="K/N: only images K, K+N, K+2N, ... (writes a shard file)")
+    ap.add_argument("--merge", action="store_true", help="join the shard files in --output into the table")
+    ap.add_argument("--tag", default="", help="suffix for the output file names")
+    ap.add_argument("--config", action="append", default=[], metavar="STAGE.FIELD=VALUE",
+                    help="change the base config, e.g. --config distill.w_feat=0 (repeatable)")
     ap.add_argument("--via-pipeline", action="store_true",
                     help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
                          "which need the teacher from inside the pipeline, are left out")
     args = ap.parse_args()
     s = args.scale
-    base = config_with(preset(args.preset), train={"max_iters": args.iters, "min_iters": args.iters})
-    dev = torch.device("cpu")
+    out = Path(args.output)
+    stem = f"ablation_x{s}{args.tag}"
+    if args.merge:
+        shards = [json.loads(f.read_text()) for f in sorted(out.glob(f"{stem}.shard*.json"))]
+        if not shards:
+            raise SystemExit(f"no {stem}.shard*.json in {out}")
+        results = {r: sorted(sum((sh["images"].get(r, []) for sh in shards), []), key=lambda e: e["image"])
+                   for r in ROWS}
+        meta = dict(shards[0]["meta"], images=len(results[ROWS[0]]), shards=len(shards))
+        write_tables(out, stem, meta, results, args.synthetic, args.seed)
+        return
+    base = preset(args.preset)
+    if args.iters:
+        base = config_with(base, train={"max_iters": args.iters, "min_iters": args.iters})
+    for item in args.config:
+        key, _, value = item.partition("=")
+        stage, field = key.split(".")
+        old = getattr(getattr(base, stage), field)
+        value = (value.lower() in ("1", "true", "yes")) if isinstance(old, bool) else type(old)(value)
+        base = config_with(base, **{stage: {field: value}})
+    dev = torch.device(args.device)
+    shard, n_shards = (int(v) for v in args.shard.split("/")) if args.shard else (0, 1)
     results: dict[str, list[dict]] = {r: [] for r in ROWS}
 
     def record(row, case, sr, seconds):
@@ -65,7 +94,7 @@ def main() -> None:
     def run(case, kernel, cfg, method="zssr"):
         t0 = time.perf_counter()
         r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method=method), seed=args.seed, noise=0.0,
-                    jpeg="off", kernel_x2=case.kernel_x2 if kernel is case.kernel else None)
+                    jpeg="off", kernel_x2=case.kernel_x2 if kernel is case.kernel else None, device=args.device)
         return r.image, time.perf_counter() - t0
 
     def zssr(case, kernel, cfg):
@@ -85,11 +114,12 @@ def main() -> None:
             student, _ = train_student(lr, kernel, s, cfg, teacher, gen, dev)
             sr = super_resolve(student, lr, s, kernel, cfg.infer, device=dev)
             out[name] = (sr, t_teacher + time.perf_counter() - t0)
-        return {k: (v[0].numpy().transpose(1, 2, 0), v[1]) for k, v in out.items()}
+        return {k: (v[0].cpu().numpy().transpose(1, 2, 0), v[1]) for k, v in out.items()}
 
     import itertools
 
-    for case in itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.limit or None):
+    cases = itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.limit or None)
+    for case in itertools.islice(cases, shard, None, n_shards):
         record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
         if args.via_pipeline:
             record(ROWS[1], case, *run(case, "bicubic", base))
@@ -97,7 +127,7 @@ def main() -> None:
             record(ROWS[5], case, *run(case, "auto", base, "teacher"))
             sr, kd_seconds = run(case, "auto", base, "kd")
             record(ROWS[6], case, sr, kd_seconds)
-            long_cfg = config_with(base, train={"max_iters": 100 * args.iters, "min_iters": args.iters,
+            long_cfg = config_with(base, train={"max_iters": 100 * base.train.max_iters, "min_iters": base.train.min_iters,
                                                 "max_seconds": kd_seconds / (2 if s == 4 else 1)})
             record(ROWS[3], case, *run(case, "auto", long_cfg))
             record(ROWS[11], case, *run(case, case.kernel, base))
@@ -119,7 +149,7 @@ def main() -> None:
         for row, _ in variants:
             record(row, case, *full[row])
         budget = full[ROWS[6]][1] - k_sec
-        long_cfg = config_with(base, train={"max_iters": 100 * args.iters, "min_iters": args.iters,
+        long_cfg = config_with(base, train={"max_iters": 100 * base.train.max_iters, "min_iters": base.train.min_iters,
                                             "max_seconds": budget})
         sr, sec = zssr(case, k_est, long_cfg)
         record(ROWS[3], case, sr, sec + k_sec)
@@ -127,22 +157,31 @@ def main() -> None:
         true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
         record(ROWS[12], case, *true[ROWS[12]])
 
+    meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "device": args.device,
+            "scale": s, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
+            "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
+            "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
+                       f"-p {args.preset} --iters {args.iters} -o {args.output}"
+                       + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
+                       + (f" --device {args.device}" if args.device != "cpu" else "")
+                       + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
+            "config": dataclasses.asdict(base)}
+    out.mkdir(parents=True, exist_ok=True)
+    if args.shard:
+        meta["command"] += " --shard K/N (then --merge)"
+        (out / f"{stem}.shard{shard}.json").write_text(json.dumps({"meta": meta, "images": results}, indent=1))
+        return
+    write_tables(out, stem, meta, results, args.synthetic, args.seed)
+
+
+def write_tables(out: Path, stem: str, meta: dict, results: dict, dirs: list[str], seed: int) -> None:
     mean = {r: {k: float(np.mean([e[k] for e in rs])) for k in ("psnr", "ssim", "seconds")}
             for r, rs in results.items() if rs}
-    meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "scale": s,
-            "iters": args.iters, "preset": args.preset, "images": len(results[ROWS[0]]),
-            "via_pipeline": args.via_pipeline, "x4": base.x4,
-            "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
-                       f"--iters {args.iters} -o {args.output}"
-                       + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else ""),
-            "config": dataclasses.asdict(base)}
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"ablation_x{s}"
     (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "mean": mean, "images": results}, indent=1))
-    lines = [f"## Ablation, x{s}: {', '.join(Path(d).name for d in args.synthetic)} "
-             f"({meta['images']} images), DIV2KRK-protocol kernels, seed {args.seed}", "",
-             f"{meta['date']}, {meta['machine']}; {args.iters} iterations per network, preset {args.preset}", "",
+    lines = [f"## Ablation, x{meta['scale']}: {', '.join(Path(d).name for d in dirs)} "
+             f"({meta['images']} images), DIV2KRK-protocol kernels, seed {seed}", "",
+             f"{meta['date']}, {meta['machine']}, device {meta.get('device', 'cpu')}; iterations per network: "
+             f"{meta['iters']}, preset {meta['preset']}", "",
              f"Command: `{meta['command']}`", "", "| row | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
     for r, m in mean.items():
         lines.append(f"| {r} | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.1f} |")

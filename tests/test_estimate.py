@@ -51,11 +51,23 @@ def test_bad_images_fall_back_safely(image, reason):
     assert np.all(np.isfinite(est.kernel)) and abs(est.kernel.sum() - 1) < 1e-9
 
 
-def test_noise_estimate(astronaut_hr):
+@pytest.mark.parametrize("sigma", [0.01, 0.02, 0.05])
+def test_noise_estimate_is_per_channel_and_calibrated(astronaut_hr, sigma):
     smooth = degrade_np(astronaut_hr, gaussian_kernel(11, 1.5), 2)  # little noise of its own
-    noisy = smooth + np.random.default_rng(0).normal(0, 0.02, smooth.shape)
-    assert estimate_noise(luminance(smooth)) < 0.005
-    assert 0.015 < estimate_noise(luminance(noisy)) < 0.025
+    noisy = smooth + np.random.default_rng(0).normal(0, sigma, smooth.shape)
+    assert estimate_noise(smooth) < 0.004
+    assert abs(estimate_noise(noisy) - sigma) < max(0.15 * sigma, 0.002)
+    assert estimate_noise(luminance(noisy)) < 0.8 * sigma  # luma averages the channels' noise down
+
+
+def test_noise_estimate_on_a_texture():
+    """A clean, finely textured photo reads as clean (under the 2/255 floor), and added noise is found."""
+    from skimage import data
+
+    brick = data.brick().astype(np.float64) / 255
+    assert estimate_noise(brick) < 2 / 255
+    noisy = brick + np.random.default_rng(0).normal(0, 0.03, brick.shape)
+    assert estimate_noise(noisy) == pytest.approx(0.03, rel=0.15)
 
 
 def test_jpeg_blockiness(astronaut_hr):

@@ -109,7 +109,14 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     t_out = super_resolve(teacher, lr, scale, kernel, target_cfg, device=device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
     true_scale = TrueScaleSampler(lr.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen)
-    net = SRNet(lr.shape[0], width=d.student_width, depth=d.student_depth)
+    # The teacher's body was trained on p(x), not x: a student that copies the body needs the
+    # preprocessing too, or it starts from a network that was never trained on its own input.
+    with_pre = d.student_pre and teacher.pre is not None
+    net = SRNet(lr.shape[0], width=d.student_width, depth=d.student_depth,
+                pre_depth=teacher.pre_depth if with_pre else 0,
+                pre_width=teacher.pre[0].out_channels if with_pre else d.teacher_pre_width)
+    if with_pre:
+        net.pre.load_state_dict(teacher.pre.state_dict())
     if d.student_init == "teacher":
         if (net.width, net.depth) != (teacher.width, teacher.depth):
             raise ValueError("student_init='teacher' needs a student of the teacher's width and depth")
