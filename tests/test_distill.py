@@ -94,3 +94,37 @@ def test_upscale_kd_end_to_end(photo, tiny_cfg):
     r = solosr.upscale(photo[:40, :40], 2, config=tiny_cfg.replace(method="kd"), kernel="bicubic")
     stages = {e["stage"] for e in r.history}
     assert stages == {"teacher", "student"} and r.image.shape == (80, 80, 3)
+
+
+def test_student_copies_the_teachers_preprocessing(setup):
+    lr, k, cfg = setup
+    dev = torch.device("cpu")
+    gen = torch.Generator().manual_seed(0)
+    teacher, _ = train_teacher(lr, k, 2, config_with(cfg, train={"max_iters": 10, "min_iters": 10}), gen, dev)
+    tiny = config_with(cfg, train={"max_iters": 1, "min_iters": 1, "eval_every": 1}, distill={"w_out": 0.0,
+                                                                                             "w_cycle": 0.0})
+    student, _ = train_student(lr, k, 2, tiny, teacher, gen, dev)
+    assert student.pre is not None and student.pre_depth == teacher.pre_depth
+    without, _ = train_student(lr, k, 2, config_with(tiny, distill={"student_pre": False}), teacher, gen, dev)
+    assert without.pre is None
+
+
+def test_soft_target_covers_a_bounded_window_of_a_large_input(setup, monkeypatch):
+    lr, k, cfg = setup
+    lr = torch.cat([lr, lr.flip(-1)], dim=-1)  # 48 x 96
+    import solosr.distill as distill
+
+    seen = {}
+    real = distill.super_resolve
+
+    def spy(net, image, *a, **kw):
+        seen["shape"] = tuple(image.shape)
+        return real(net, image, *a, **kw)
+
+    monkeypatch.setattr(distill, "super_resolve", spy)
+    cfg = config_with(cfg, train={"max_iters": 2, "min_iters": 2, "eval_every": 1},
+                      distill={"target_max_side": 40, "target_ensemble": False})
+    gen = torch.Generator().manual_seed(0)
+    teacher = SRNet(3, width=cfg.net.width, depth=cfg.net.depth, pre_depth=3)
+    train_student(lr, k, 2, cfg, teacher, gen, torch.device("cpu"))
+    assert seen["shape"] == (3, 40, 40)

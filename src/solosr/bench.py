@@ -21,6 +21,7 @@ from .config import RunConfig
 from .imageio import Picture, read_image
 from .kernels import compose_x2_to_x4, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
+from .niqe import niqe as niqe_score
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
 
@@ -54,24 +55,37 @@ def _rgb(pic: Picture) -> np.ndarray:
     return np.repeat(px, 3, axis=-1) if px.shape[-1] == 1 else px
 
 
-def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generator) -> Case:
-    """Degrade HR by a DIV2KRK-protocol kernel: LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits."""
+def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generator, *,
+                   noise: float = 0.0, jpeg: int | None = None) -> Case:
+    """Degrade HR by a DIV2KRK-protocol kernel: LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits.
+
+    With `noise` (sigma, 0-255 scale) Gaussian noise is added to the LR before quantising; with `jpeg`
+    the LR is then saved and read back as JPEG at that quality (issue 5's real-degradation sets).
+    """
     h, w = hr.shape[:2]
     hr = hr[: h - h % scale, : w - w % scale]
     # Same draws as random_div2krk_kernel(scale, rng); at x4 the x2 kernel is kept as well.
     k2 = random_div2krk_kernel(2, rng) if scale == 4 else None
     k = compose_x2_to_x4(k2) if scale == 4 else random_div2krk_kernel(scale, rng)
-    lr = quantize(degrade_np(hr, k, scale)).astype(np.float32)
+    lr = degrade_np(hr, k, scale)
+    if noise:
+        lr = lr + rng.normal(0.0, noise / 255, lr.shape)
+    lr = quantize(lr).astype(np.float32)
+    if jpeg:
+        from .pairs import jpeg_roundtrip
+
+        lr = jpeg_roundtrip(torch.from_numpy(lr).permute(2, 0, 1)[None], jpeg)[0].permute(1, 2, 0).numpy()
     return Case(name, lr, k, hr, k2)
 
 
-def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0) -> Iterator[Case]:
-    """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel."""
+def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0, *, noise: float = 0.0,
+                    jpeg: int | None = None) -> Iterator[Case]:
+    """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel (and noise)."""
     paths = [p for d in hr_dirs for p in list_images(d)]
     for i, p in enumerate(paths):
         rng = np.random.default_rng([seed, i])
         name = f"{Path(p).parent.name}/{p.stem}" if len(hr_dirs) > 1 else p.stem
-        yield synthetic_case(name, _rgb(read_image(p)), scale, rng)
+        yield synthetic_case(name, _rgb(read_image(p)), scale, rng, noise=noise, jpeg=jpeg)
 
 
 def folder_cases(root: str | os.PathLike, scale: int) -> Iterator[Case]:
@@ -91,24 +105,31 @@ def folder_cases(root: str | os.PathLike, scale: int) -> Iterator[Case]:
         yield Case(p.stem, _rgb(read_image(p)), kernel, hr)
 
 
-# A method maps (case, scale, config, seed) -> (SR image (H,W,3) in [0,1], extra info).
-Method = Callable[[Case, int, RunConfig, int], tuple[np.ndarray, dict]]
+# A method maps (case, scale, config, seed, device) -> (SR image (H,W,3) in [0,1], extra info).
+Method = Callable[[Case, int, RunConfig, int, str], tuple[np.ndarray, dict]]
 
 
-def _bicubic(case: Case, scale: int, cfg: RunConfig, seed: int):
+def _bicubic(case: Case, scale: int, cfg: RunConfig, seed: int, device: str = "cpu"):
     return imresize_np(case.lr, scale), {}
 
 
-def _trained(method: str, kernel_of: Callable[[Case], object]) -> Method:
-    def run(case: Case, scale: int, cfg: RunConfig, seed: int):
+def _trained(method: str, kernel_of: Callable[[Case], object], aware: bool = False) -> Method:
+    """`aware`: the sons carry the input's estimated noise and JPEG (`--noise auto --jpeg auto`);
+    otherwise they get none (`--noise 0 --jpeg off`), right for the noise-free DIV2KRK protocol."""
+
+    def run(case: Case, scale: int, cfg: RunConfig, seed: int, device: str = "cpu"):
         kernel = kernel_of(case)
         if kernel is None:
             raise ValueError(f"{case.name}: no true kernel for this image")
-        # The protocol's inputs are noise-free: the sons get no noise or JPEG (`--noise 0 --jpeg off`).
         k2 = case.kernel_x2 if kernel is case.kernel else None
-        r = upscale(case.lr, scale, kernel=kernel, config=cfg.replace(method=method), seed=seed, noise=0.0,
-                    jpeg="off", kernel_x2=k2)
-        return r.image, {"iters": sum(1 for _ in r.history) and r.history[-1]["iter"]}
+        real = {"noise": "auto", "jpeg": "auto"} if aware else {"noise": 0.0, "jpeg": "off"}
+        r = upscale(case.lr, scale, kernel=kernel, config=cfg.replace(method=method), seed=seed,
+                    kernel_x2=k2, device=device, **real)
+        extra = {"iters": sum(1 for _ in r.history) and r.history[-1]["iter"]}
+        if r.estimate is not None:
+            extra["noise_est_255"] = round(r.estimate.noise_sigma * 255, 2)
+            extra["jpeg_detected"] = bool(r.estimate.jpeg)
+        return r.image, extra
 
     return run
 
@@ -120,6 +141,9 @@ METHODS: dict[str, Method] = {
     "zssr-true": _trained("zssr", lambda c: c.kernel),
     "kd-est": _trained("kd", lambda c: "auto"),
     "kd-true": _trained("kd", lambda c: c.kernel),
+    "zssr-est-aware": _trained("zssr", lambda c: "auto", aware=True),
+    "kd-est-aware": _trained("kd", lambda c: "auto", aware=True),
+    "kd-true-aware": _trained("kd", lambda c: c.kernel, aware=True),
 }
 
 
@@ -134,8 +158,13 @@ def machine_description() -> str:
 
 
 def run_bench(cases: Iterator[Case], scale: int, methods: list[str], cfg: RunConfig, *, seed: int = 0,
-              on_result: Callable[[str, str, dict], None] | None = None) -> dict:
-    """Run every method on every case. Returns the JSON-ready result dict."""
+              on_result: Callable[[str, str, dict], None] | None = None, device: str = "cpu",
+              niqe: bool | None = None) -> dict:
+    """Run every method on every case. Returns the JSON-ready result dict.
+
+    NIQE (no reference, lower is better) is scored for images without ground truth, or for all
+    with `niqe=True`; images too small for it get none.
+    """
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"unknown method {m!r}; choose from {', '.join(METHODS)}")
@@ -143,19 +172,24 @@ def run_bench(cases: Iterator[Case], scale: int, methods: list[str], cfg: RunCon
     for case in cases:
         for m in methods:
             t0 = time.perf_counter()
-            sr, extra = METHODS[m](case, scale, cfg, seed)
+            sr, extra = METHODS[m](case, scale, cfg, seed, device)
             seconds = time.perf_counter() - t0
             row = {"image": case.name, "seconds": round(seconds, 3), **extra}
+            srq = quantize(sr)
             if case.hr is not None:
-                srq = quantize(sr)
                 row["psnr"] = round(psnr_y(srq, case.hr, scale), 4)
                 row["ssim"] = round(ssim_y(srq, case.hr, scale), 5)
+            if niqe or (niqe is None and case.hr is None):
+                try:
+                    row["niqe"] = round(niqe_score(srq), 4)
+                except ValueError:
+                    pass
             rows[m].append(row)
             if on_result:
                 on_result(case.name, m, row)
     summary = {}
     for m, rs in rows.items():
-        mean = {key: float(np.mean([r[key] for r in rs])) for key in ("psnr", "ssim", "seconds")
+        mean = {key: float(np.mean([r[key] for r in rs])) for key in ("psnr", "ssim", "niqe", "seconds")
                 if rs and all(key in r for r in rs)}
         summary[m] = {"mean": mean, "images": rs}
     return {
@@ -164,6 +198,7 @@ def run_bench(cases: Iterator[Case], scale: int, methods: list[str], cfg: RunCon
             "machine": machine_description(),
             "scale": scale,
             "seed": seed,
+            "device": device,
             "config": cfg.to_dict(),
         },
         "methods": summary,
@@ -176,12 +211,15 @@ def to_markdown(result: dict, title: str = "") -> str:
     lines.append(f"x{meta['scale']}, seed {meta['seed']}, {meta['date']}, {meta['machine']}")
     if meta.get("command"):
         lines.append(f"\nCommand: `{meta['command']}`")
-    lines += ["", "| method | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
+    with_niqe = any("niqe" in r["mean"] for r in methods.values())
+    lines += ["", "| method | mean Y-PSNR | mean SSIM |" + (" mean NIQE |" if with_niqe else "") + " s / image |",
+              "|---|---|---|" + ("---|" if with_niqe else "") + "---|"]
     for m, r in methods.items():
         mean = r["mean"]
         psnr = f"{mean['psnr']:.2f}" if "psnr" in mean else "—"
         ssim = f"{mean['ssim']:.4f}" if "ssim" in mean else "—"
-        lines.append(f"| {m} | {psnr} | {ssim} | {mean.get('seconds', 0):.1f} |")
+        nq = (f" {mean['niqe']:.3f} |" if "niqe" in mean else " — |") if with_niqe else ""
+        lines.append(f"| {m} | {psnr} | {ssim} |{nq} {mean.get('seconds', 0):.1f} |")
     names = [m for m in methods]
     images = [r["image"] for r in methods[names[0]]["images"]] if names else []
     if images and all("psnr" in r for m in names for r in methods[m]["images"]):

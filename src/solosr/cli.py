@@ -251,8 +251,10 @@ def cmd_bench(args) -> int:
         cases = folder_cases(args.data, scale)
         title = f"{Path(args.data).name}, x{scale}"
     elif args.synthetic:
-        cases = synthetic_cases(args.synthetic, scale, args.seed)
-        title = f"synthetic ({', '.join(Path(d).name for d in args.synthetic)}), DIV2KRK kernels, x{scale}"
+        jpeg = args.add_jpeg or None
+        cases = synthetic_cases(args.synthetic, scale, args.seed, noise=args.add_noise, jpeg=jpeg)
+        extra = (f" + noise sigma {args.add_noise:g}/255" if args.add_noise else "") + (f" + JPEG q{jpeg}" if jpeg else "")
+        title = f"synthetic ({', '.join(Path(d).name for d in args.synthetic)}), DIV2KRK kernels{extra}, x{scale}"
     else:
         raise CliError("give --data DIR (DIV2KRK format) or --synthetic HR_DIR...")
     if args.limit:
@@ -263,9 +265,11 @@ def cmd_bench(args) -> int:
     def show(name, method, row):
         if not args.quiet:
             q = f"  {row['psnr']:.2f} dB  {row['ssim']:.4f}" if "psnr" in row else ""
+            q += f"  NIQE {row['niqe']:.3f}" if "niqe" in row else ""
             print(f"{name:<28} {method:<12}{q}  {row['seconds']:.1f} s", flush=True)
 
-    result = run_bench(cases, scale, methods, cfg, seed=args.seed, on_result=show)
+    result = run_bench(cases, scale, methods, cfg, seed=args.seed, on_result=show, device=args.device,
+                       niqe=True if args.niqe else None)
     result["meta"]["command"] = "solosr " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result["meta"]["preset"] = args.preset
     stem = args.name or f"bench_x{scale}"
@@ -390,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--limit", type=int, default=0, help="only the first N images")
     be.add_argument("-o", "--output", default="bench_out", metavar="DIR")
     be.add_argument("--name", help="file stem for the tables (default bench_xS)")
+    be.add_argument("--add-noise", type=float, default=0.0, metavar="SIGMA",
+                    help="with --synthetic: Gaussian noise (0-255 scale) added to the LR inputs")
+    be.add_argument("--add-jpeg", type=int, default=0, metavar="Q",
+                    help="with --synthetic: LR inputs saved as JPEG at quality Q")
+    be.add_argument("--niqe", action="store_true", help="score NIQE for images with ground truth too")
+    be.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     be.add_argument("-q", "--quiet", action="store_true")
     be.set_defaults(func=cmd_bench)
 

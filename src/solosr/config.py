@@ -50,6 +50,8 @@ class DistillConfig:
     w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
     target_ensemble: bool = True  # the soft target is the teacher's 8-transform ensemble, back-projected
     target_backprojection: int = 2
+    target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
+    # textured window): the teacher's 8-pass target over a whole large image costs more than training
     student_init: str = "teacher"  # or "scratch": start from the teacher's weights (same width/depth only)
     student_pre: bool = True  # the student gets the teacher's preprocessing module (copied, trained on)
     student_iters: float = 1.0  # the student trains for this times train.max_iters, after the teacher

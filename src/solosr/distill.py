@@ -106,9 +106,15 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     teacher.eval().requires_grad_(False)
     target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
                                      backprojection_iters=d.target_backprojection)
-    t_out = super_resolve(teacher, lr, scale, kernel, target_cfg, device=device)
+    region = lr
+    if max(lr.shape[1:]) > d.target_max_side:
+        from .report import textured_window
+
+        y, x, hh, ww = textured_window(lr.cpu().numpy().transpose(1, 2, 0), d.target_max_side)
+        region = lr[:, y:y + hh, x:x + ww]
+    t_out = super_resolve(teacher, region, scale, kernel, target_cfg, device=device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
-    true_scale = TrueScaleSampler(lr.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen)
+    true_scale = TrueScaleSampler(region.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen)
     # The teacher's body was trained on p(x), not x: a student that copies the body needs the
     # preprocessing too, or it starts from a network that was never trained on its own input.
     with_pre = d.student_pre and teacher.pre is not None

@@ -95,23 +95,23 @@ def _to_rgb8(img: np.ndarray) -> np.ndarray:
     return np.round(img * 255).astype(np.uint8)
 
 
-def textured_window(lr: np.ndarray, side: int) -> tuple[int, int, int]:
-    """(y, x, side) of the LR window with the most gradient energy, side clipped to the image."""
+def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tuple[int, int, int, int]:
+    """(y, x, h, w) of the LR window (height x width, clipped to the image) with the most gradient energy."""
     g = np.asarray(lr, dtype=np.float64)
     g = g.mean(-1) if g.ndim == 3 else g
-    side = min(side, g.shape[0], g.shape[1])
+    h, w = min(height, g.shape[0]), min(width or height, g.shape[1])
     energy = np.zeros_like(g)
     energy[:, 1:] += np.abs(np.diff(g, axis=1))
     energy[1:, :] += np.abs(np.diff(g, axis=0))
     c = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = c[side:, side:] - c[:-side, side:] - c[side:, :-side] + c[:-side, :-side]
+    sums = c[h:, w:] - c[:-h, w:] - c[h:, :-w] + c[:-h, :-w]
     y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(y), int(x), side
+    return int(y), int(x), h, w
 
 
 def side_by_side(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: int, side: int = 96) -> np.ndarray:
     """Input (nearest-neighbour enlarged) | bicubic | solosr on the most textured crop, labelled."""
-    y, x, side = textured_window(lr, side)
+    y, x, side, _ = textured_window(lr, side)
     crops = [np.kron(_to_rgb8(lr)[y:y + side, x:x + side], np.ones((scale, scale, 1), np.uint8)),
              _to_rgb8(bicubic)[y * scale:(y + side) * scale, x * scale:(x + side) * scale],
              _to_rgb8(sr)[y * scale:(y + side) * scale, x * scale:(x + side) * scale]]
