@@ -68,7 +68,12 @@ def main() -> None:
             raise SystemExit(f"no {stem}.shard*.json in {out}")
         results = {r: sorted(sum((sh["images"].get(r, []) for sh in shards), []), key=lambda e: e["image"])
                    for r in ROWS}
-        meta = dict(shards[0]["meta"], images=len(results[ROWS[0]]), shards=len(shards))
+        # A shard cut short leaves images with only some rows: the table keeps images that have them all.
+        rows_run = [r for r in ROWS if results[r]]
+        complete = set.intersection(*({e["image"] for e in results[r]} for r in rows_run))
+        partial = sorted({e["image"] for r in rows_run for e in results[r]} - complete)
+        results = {r: [e for e in rs if e["image"] in complete] for r, rs in results.items()}
+        meta = dict(shards[0]["meta"], images=len(complete), shards=len(shards), left_out_incomplete=partial)
         write_tables(out, stem, meta, results, args.synthetic, args.seed)
         return
     base = preset(args.preset)
@@ -84,12 +89,36 @@ def main() -> None:
     shard, n_shards = (int(v) for v in args.shard.split("/")) if args.shard else (0, 1)
     results: dict[str, list[dict]] = {r: [] for r in ROWS}
 
+    def meta_now() -> dict:
+        m = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "device": args.device,
+             "scale": s, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
+             "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
+             "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
+                        f"-p {args.preset} --iters {args.iters} -o {args.output}"
+                        + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
+                        + (f" --device {args.device}" if args.device != "cpu" else "")
+                        + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
+             "config": dataclasses.asdict(base)}
+        if args.shard:
+            m["command"] += " --shard K/N (then --merge)"
+        return m
+
+    def save_shard() -> None:
+        """A shard's file is rewritten after every result, so a run cut short keeps what it finished."""
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{stem}.shard{shard}.json"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps({"meta": meta_now(), "images": results}, indent=1))
+        tmp.replace(path)
+
     def record(row, case, sr, seconds):
         srq = quantize(sr)
         entry = {"image": case.name, "psnr": psnr_y(srq, case.hr, s), "ssim": ssim_y(srq, case.hr, s),
                  "seconds": seconds}
         results[row].append(entry)
         print(f"{case.name:<26} {row:<42} {entry['psnr']:.2f} dB {entry['ssim']:.4f} {seconds:.1f} s", flush=True)
+        if args.shard:
+            save_shard()
 
     def run(case, kernel, cfg, method="zssr"):
         t0 = time.perf_counter()
@@ -157,19 +186,10 @@ def main() -> None:
         true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
         record(ROWS[12], case, *true[ROWS[12]])
 
-    meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "device": args.device,
-            "scale": s, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
-            "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
-            "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
-                       f"-p {args.preset} --iters {args.iters} -o {args.output}"
-                       + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
-                       + (f" --device {args.device}" if args.device != "cpu" else "")
-                       + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
-            "config": dataclasses.asdict(base)}
+    meta = meta_now()
     out.mkdir(parents=True, exist_ok=True)
     if args.shard:
-        meta["command"] += " --shard K/N (then --merge)"
-        (out / f"{stem}.shard{shard}.json").write_text(json.dumps({"meta": meta, "images": results}, indent=1))
+        save_shard()
         return
     write_tables(out, stem, meta, results, args.synthetic, args.seed)
 
@@ -182,7 +202,10 @@ def write_tables(out: Path, stem: str, meta: dict, results: dict, dirs: list[str
              f"({meta['images']} images), DIV2KRK-protocol kernels, seed {seed}", "",
              f"{meta['date']}, {meta['machine']}, device {meta.get('device', 'cpu')}; iterations per network: "
              f"{meta['iters']}, preset {meta['preset']}", "",
-             f"Command: `{meta['command']}`", "", "| row | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
+             f"Command: `{meta['command']}`", ""]
+    if meta.get("left_out_incomplete"):
+        lines += [f"Left out (cut off before all rows ran): {', '.join(meta['left_out_incomplete'])}", ""]
+    lines += ["| row | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]
     for r, m in mean.items():
         lines.append(f"| {r} | {m['psnr']:.2f} | {m['ssim']:.4f} | {m['seconds']:.1f} |")
     (out / f"{stem}.md").write_text("\n".join(lines) + "\n")

@@ -38,8 +38,8 @@ class EstimateConfig:
     # best); "recurrence": the nonparametric least-squares iteration; "gaussian+recurrence": the
     # first refined by the second.
     method: str = "gaussian"
-    fit_queries: int = 1500
-    fit_database: int = 15000
+    fit_queries: int = 1000
+    fit_database: int = 65536  # about every patch of the degraded 512px crop at x2: the largest accuracy lever
     fit_evals: int = 35
     x4_effort: float = 1.0  # >1 searches longer at x4: better kernels (0.53 -> 0.39 of a fixed Gaussian's
     # error at 2.0) but no PSNR gain end to end and 2.8x the time (docs/results/kernel_accuracy_x4.md)
