@@ -3,6 +3,7 @@
 #
 #   bash benchmarks/gpu_run.sh smoke           # CUDA tests, the whole suite, GPU speed, parallel scaling
 #   bash benchmarks/gpu_run.sh main SECONDS    # the heavy tables, all at once, each cut off after SECONDS
+#   bash benchmarks/gpu_run.sh all SECONDS     # the tests (stop if the CUDA ones fail), main, then the probe
 #
 # Needs: python3 with torch (CUDA), numpy, scipy, Pillow, tifffile, tqdm, scikit-image; faiss-cpu and
 # pypng as wheels in .whl/ (installed to /tmp/site); Set5/Set14 HR and the real images in .devdata/
@@ -15,6 +16,18 @@ if ls .whl/*.whl >/dev/null 2>&1; then
 fi
 export PYTHONPATH="$PWD/src:/tmp/site" PYTHONUNBUFFERED=1
 phase=${1:-smoke}
+
+if [ "$phase" = all ]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  OMP_NUM_THREADS=4 python3 -m pytest -q -x -p no:cacheprovider tests/test_cuda.py 2>&1 | tail -15
+  [ "${PIPESTATUS[0]}" = 0 ] || exit 1
+  OMP_NUM_THREADS=4 python3 -m pytest -q -p no:cacheprovider tests 2>&1 | tail -8
+  [ "${PIPESTATUS[0]}" = 0 ] || exit 1  # tests run on the GPU here (device "auto"): all must pass
+  bash "$0" main "${2:-420}"
+  python3 benchmarks/gpu_probe.py 2>&1 | tee "$OUT/res/gpu_probe.txt"
+  tar czf "$OUT/results.tgz" -C "$OUT" res
+  exit 0
+fi
 
 if [ "$phase" = smoke ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
@@ -29,22 +42,22 @@ D=.devdata
 R="$OUT/res"
 export OMP_NUM_THREADS=1
 run() { local name=$1; shift; timeout "$limit" "$@" > "$R/$name.log" 2>&1; echo "$name exit $?" >> "$R/status.txt"; }
-for k in 0 1 2 3; do
+for k in 0 1 2 3 4 5; do
   run abl_x2_$k python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 -p balanced --iters 0 \
-      --device cuda --shard $k/4 -o "$R" &
+      --device cuda --shard $k/6 -o "$R" &
 done
-for k in 0 1 2; do
-  run abl_x4_$k python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 4 -p balanced --iters 0 \
-      --device cuda --via-pipeline --shard $k/3 -o "$R" &
+for k in 0 1 2 3 4; do
+  run abl_x4_$k python3 benchmarks/ablation.py --synthetic $D/hr/set5 -s 4 -p balanced --iters 0 \
+      --device cuda --via-pipeline --shard $k/5 -o "$R" &
 done
-run noise5 python3 -m solosr.cli bench --synthetic $D/hr/set14 -s 2 -p balanced --device cuda --add-noise 5 \
+run noise5 python3 -m solosr.cli bench --synthetic $D/hr/set14 -s 2 -p fast --device cuda --add-noise 5 \
     -m bicubic,zssr,zssr-est,kd-est,kd-est-aware -o "$R" --name set14_noise5_x2 -q &
-run jpeg75 python3 -m solosr.cli bench --synthetic $D/hr/set14 -s 2 -p balanced --device cuda --add-jpeg 75 \
+run jpeg75 python3 -m solosr.cli bench --synthetic $D/hr/set14 -s 2 -p fast --device cuda --add-jpeg 75 \
     -m bicubic,zssr,zssr-est,kd-est,kd-est-aware -o "$R" --name set14_jpeg75_x2 -q &
 run real python3 benchmarks/real_images.py $D/real -p fast --device cuda --jobs 4 --work /tmp/real -o "$R" \
     --crops dog,oldphoto2,comic1,building,OST_009 &
 wait
 python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 -o "$R" --merge > "$R/merge_x2.log" 2>&1
-python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 4 -o "$R" --merge > "$R/merge_x4.log" 2>&1
+python3 benchmarks/ablation.py --synthetic $D/hr/set5 -s 4 -o "$R" --merge > "$R/merge_x4.log" 2>&1
 cat "$R/status.txt"
 tar czf "$OUT/results.tgz" -C "$OUT" res

@@ -74,6 +74,7 @@ class PairSampler:
         self.scale, self.cfg, self.gen = scale, cfg, generator
         self.kernel = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=image.device)
         c, h, w = image.shape
+        self.pixels = h * w
         # Margin around each crop so the blur and the cubic upsampling see real pixels, not padding.
         kmargin = self.kernel.shape[0] // 2 + 2 * scale
         self.margin = int(math.ceil(kmargin / scale)) * scale

@@ -95,6 +95,9 @@ def train_network(
     Raises TrainingDiverged if a loss becomes non-finite.
     """
     step_losses = step_losses or reconstruction_losses
+    max_iters = cfg.max_iters
+    if cfg.pixels_per_iter > 0:
+        max_iters = min(max_iters, max(cfg.min_iters, round(sampler.pixels / cfg.pixels_per_iter)))
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     policy = PlateauPolicy(cfg)
     lr = cfg.lr
@@ -104,7 +107,7 @@ def train_network(
     val_in, val_out = (as_input(t, device) for t in val_pair)
     net.train()
     t_start = time.perf_counter()
-    for it in range(1, cfg.max_iters + 1):
+    for it in range(1, max_iters + 1):
         son_up, father = sampler.sample()
         son_up, father = as_input(son_up, device), as_input(father, device)
         with autocast(device, cfg.amp):
@@ -118,7 +121,7 @@ def train_network(
         for k, v in losses.items():
             sums[k] = sums.get(k, 0.0) + float(v.detach())
         count += 1
-        if it % cfg.eval_every == 0 or it == cfg.max_iters:
+        if it % cfg.eval_every == 0 or it == max_iters:
             val = evaluate(net, val_in, val_out, device, cfg.amp)
             entry = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
             history.append(entry)
@@ -129,12 +132,12 @@ def train_network(
                 log.debug("%s: lr -> %.2e at iteration %d", stage, lr, it)
                 if lr < cfg.lr_min:
                     if progress:
-                        progress(stage, cfg.max_iters, cfg.max_iters)
+                        progress(stage, max_iters, max_iters)
                     break
                 for g in opt.param_groups:
                     g["lr"] = lr
-        if progress and (it % 10 == 0 or it == cfg.max_iters):
-            progress(stage, it, cfg.max_iters)
+        if progress and (it % 10 == 0 or it == max_iters):
+            progress(stage, it, max_iters)
         if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
             history.append({"iter": it, "lr": lr, "val_l1": evaluate(net, val_in, val_out, device, cfg.amp),
                             **{k: s / max(count, 1) for k, s in sums.items()}, "stopped": "time budget"})
