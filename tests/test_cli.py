@@ -152,3 +152,31 @@ def test_loss_picture_shows_every_stage_term():
     plain = loss_picture(flat, keys=["loss", "rec"])
     full = loss_picture(flat)
     assert plain.shape == full.shape and not np.array_equal(plain, full)  # "cycle" is drawn too
+
+
+def test_max_pixels_refuses_a_large_input_before_training(tmp_path, photo_png, capsys):
+    out = tmp_path / "out"
+    code, _, err = _run(["upscale", str(photo_png), "-o", str(out), "--max-pixels", "1000", "--iters", "3"], capsys)
+    assert code == 1
+    assert err.count("solosr: error:") == 1 and "48x40 pixels is over the limit of 1000" in err
+    assert not (out / "photo_x2.png").exists()
+    with pytest.raises(SystemExit):
+        main(["upscale", str(photo_png), "-o", str(out), "--max-pixels", "-5"])
+
+
+def test_bench_adds_noise_or_jpeg_and_scores_niqe(tmp_path, capsys):
+    from skimage import data
+
+    hr = tmp_path / "hr_in"
+    hr.mkdir()
+    Image.fromarray(data.astronaut()[:400, :400]).save(hr / "a.png")
+    runs = {"clean": [], "noisy": ["--add-noise", "10"], "jpeg": ["--add-jpeg", "30"]}
+    means = {}
+    for name, extra in runs.items():
+        assert _run(["bench", "--synthetic", str(hr), "-m", "bicubic", "--niqe", "-o", str(tmp_path),
+                     "--name", name, *extra], capsys)[0] == 0
+        means[name] = json.loads((tmp_path / f"{name}.json").read_text())["methods"]["bicubic"]["mean"]
+        assert "niqe" in means[name]
+    assert means["noisy"]["psnr"] < means["clean"]["psnr"] - 0.3
+    assert means["jpeg"]["psnr"] < means["clean"]["psnr"] - 0.3
+    assert "mean NIQE" in (tmp_path / "clean.md").read_text()

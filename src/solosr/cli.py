@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .bench import IMAGE_SUFFIXES, METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
 from .config import PRESETS, SCALES, preset
-from .imageio import SUFFIXES, ImageError, Picture, read_image, write_image
+from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
 from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
 from .pipeline import check_scale, resolve_kernel, upscale
@@ -83,6 +83,16 @@ def _prepare_out_dir(path: str) -> Path:
     if not os.access(out, os.W_OK):
         raise CliError(f"{out}: output folder is not writable")
     return out
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
 
 
 def _with_iters(cfg, iters: int):
@@ -157,7 +167,7 @@ def cmd_upscale(args) -> int:
             continue
         bar = StageBar(label, show, position=1 if overall is not None else 0)
         try:
-            pic = read_image(src)
+            pic = read_image(src, max_pixels=args.max_pixels)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
@@ -363,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="8-transform self-ensemble at inference (default: the preset's)")
     up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
     up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
+    up.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
+                    help=f"refuse inputs of more than N pixels, before decoding (default {DEFAULT_MAX_PIXELS:,})")
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
     up.add_argument("-q", "--quiet", action="store_true", help="no progress bars or per-file lines")
     up.set_defaults(func=cmd_upscale)
