@@ -161,3 +161,25 @@ def test_write_is_atomic_and_leaves_nothing_on_failure(tmp_path):
         write_image(tmp_path / "missing_dir" / "x.png", pic)
     write_image(tmp_path / "ok.png", pic)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.png"]
+
+
+@pytest.mark.parametrize("quality", [30, 75, 92])
+def test_jpeg_quality_is_read_from_the_quantisation_table(tmp_path, quality):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "q.jpg"
+    Image.fromarray((rng.random((32, 32, 3)) * 255).astype(np.uint8)).save(path, quality=quality)
+    assert read_image(path).jpeg_quality == quality
+    png = tmp_path / "q.png"
+    Image.open(path).save(png)
+    assert read_image(png).jpeg_quality is None
+
+
+def test_upscale_recompresses_sons_at_the_files_jpeg_quality(tmp_path, photo, tiny_cfg):
+    import solosr
+
+    path = tmp_path / "p.jpg"
+    Image.fromarray((photo[:48, :48] * 255).round().astype(np.uint8)).save(path, quality=60)
+    r = solosr.upscale(read_image(path), 2, kernel="bicubic", config=tiny_cfg, jpeg="auto")
+    assert r.config.pairs.jpeg_quality == 60
+    r = solosr.upscale(read_image(path), 2, kernel="bicubic", config=tiny_cfg, jpeg="off")
+    assert r.config.pairs.jpeg_quality == 0

@@ -32,6 +32,7 @@ class Picture:
     alpha: np.ndarray | None = None  # (H,W) float32 in [0,1]
     bit_depth: int = 8
     icc_profile: bytes | None = None
+    jpeg_quality: int | None = None  # JPEG files: the quality their quantisation table matches
 
     @property
     def size(self) -> tuple[int, int]:
@@ -101,11 +102,35 @@ def _read_tiff(path: Path) -> Picture | None:
     return _split(arr, depth, channels in (2, 4))
 
 
+# The JPEG standard's example luminance quantisation table (ITU-T T.81 Annex K), natural order, which
+# the IJG encoder (and so most software) scales by quality.
+_JPEG_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.float64)
+
+
+def jpeg_quality_from_table(table) -> int:
+    """The IJG quality (1-100) whose scaled standard table is nearest a file's luminance table."""
+    t = np.asarray(list(table), dtype=np.float64)
+    best, err = 75, np.inf
+    for q in range(1, 101):
+        scale = 5000 / q if q < 50 else 200 - 2 * q
+        cand = np.clip(np.floor((_JPEG_LUMA * scale + 50) / 100), 1, 255)
+        e = float(np.abs(cand - t).mean())
+        if e < err:
+            best, err = q, e
+    return best
+
+
 def _read_pillow(path: Path, max_pixels: int) -> Picture:
     with Image.open(path) as im:
         if im.width * im.height > max_pixels:
             raise ValueError(f"{im.width}x{im.height} pixels is over the limit of {max_pixels}")
         icc = im.info.get("icc_profile")
+        quality = None
+        if im.format == "JPEG" and getattr(im, "quantization", None):
+            quality = jpeg_quality_from_table(im.quantization[min(im.quantization)])
         im.load()
         im = ImageOps.exif_transpose(im)
         mode = im.mode
@@ -119,7 +144,7 @@ def _read_pillow(path: Path, max_pixels: int) -> Picture:
             im = im.convert("RGB")
         mode = im.mode
         if mode in ("L", "RGB", "LA", "RGBA"):
-            return _split(np.asarray(im), 8, mode.endswith("A"), icc)
+            return replace(_split(np.asarray(im), 8, mode.endswith("A"), icc), jpeg_quality=quality)
         if mode.startswith("I;16") or mode == "I":
             arr = np.asarray(im).astype(np.int64)
             if arr.min() < 0 or arr.max() > 65535:

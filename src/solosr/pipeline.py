@@ -67,7 +67,7 @@ def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: l
 NOISE_FLOOR = 2.0 / 255  # below this the estimate is mostly texture and quantisation, not noise
 
 
-def _degradation_extras(noise, jpeg, estimate: KernelEstimate | None) -> dict:
+def _degradation_extras(noise, jpeg, estimate: KernelEstimate | None, file_quality: int | None = None) -> dict:
     """Noise sigma and JPEG quality that the sons get, from the arguments and the estimate."""
     if noise == "auto":
         sigma = estimate.noise_sigma if estimate is not None and estimate.noise_sigma > NOISE_FLOOR else 0.0
@@ -76,7 +76,8 @@ def _degradation_extras(noise, jpeg, estimate: KernelEstimate | None) -> dict:
         if not 0 <= sigma < 0.5:
             raise ValueError(f"noise sigma must be in [0, 0.5) on the 0-1 scale, got {noise}")
     if jpeg == "auto":
-        quality = 75 if estimate is not None and estimate.jpeg else 0
+        # A JPEG file's own quality when known; else a blocky-looking image is taken to be quality 75.
+        quality = file_quality or (75 if estimate is not None and estimate.jpeg else 0)
     elif jpeg in ("off", None, 0):
         quality = 0
     else:
@@ -148,7 +149,8 @@ def upscale(
     estimate = estimates[0] if estimates else None
     if estimate is not None and estimate.fallback:
         warnings_.append(f"kernel estimation fell back to {estimate.fallback}")
-    cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate)))
+    cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate,
+                                                                                    pic.jpeg_quality)))
 
     lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
     gen = torch.Generator().manual_seed(seed)
