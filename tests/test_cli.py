@@ -180,3 +180,13 @@ def test_bench_adds_noise_or_jpeg_and_scores_niqe(tmp_path, capsys):
     assert means["noisy"]["psnr"] < means["clean"]["psnr"] - 0.3
     assert means["jpeg"]["psnr"] < means["clean"]["psnr"] - 0.3
     assert "mean NIQE" in (tmp_path / "clean.md").read_text()
+
+
+def test_side_by_side_on_a_narrow_image_keeps_panels_aligned():
+    from solosr.report import side_by_side
+    from solosr.resize import imresize_np
+
+    lr = np.random.default_rng(0).random((120, 40, 3)).astype(np.float32)  # narrower than the 96px window
+    up = imresize_np(lr, 2)
+    pic = side_by_side(lr, up, up, 2)
+    assert pic.shape[1] == 3 * 40 * 2 + 2 * 6  # three 80px panels and two gaps, nothing cut off

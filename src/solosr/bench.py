@@ -22,6 +22,7 @@ from .imageio import Picture, read_image
 from .kernels import compose_x2_to_x4, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
 from .niqe import niqe as niqe_score
+from .pairs import jpeg_roundtrip
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
 
@@ -72,8 +73,6 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
         lr = lr + rng.normal(0.0, noise / 255, lr.shape)
     lr = quantize(lr).astype(np.float32)
     if jpeg:
-        from .pairs import jpeg_roundtrip
-
         lr = jpeg_roundtrip(torch.from_numpy(lr).permute(2, 0, 1)[None], jpeg)[0].permute(1, 2, 0).numpy()
     return Case(name, lr, k, hr, k2)
 

@@ -99,13 +99,13 @@ def _channel_noise(x: np.ndarray) -> float:
     hh = _haar_diagonal(x)
     b = _NOISE_BLOCK
     rows, cols = hh.shape[0] // b, hh.shape[1] // b
-    if rows * cols < 20:
-        return float(np.median(np.abs(hh)) / 0.6745)
-    blocks = np.abs(hh[:rows * b, :cols * b]).reshape(rows, b, cols, b).swapaxes(1, 2).reshape(rows * cols, -1)
-    px = x[:2 * rows * b, :2 * cols * b].reshape(rows, 2 * b, cols, 2 * b).swapaxes(1, 2).reshape(rows * cols, -1)
-    clipped = ((px <= 0.5 / 255) | (px >= 254.5 / 255)).mean(axis=1) > 0.05
-    sigmas = np.median(blocks, axis=1)[~clipped] / 0.6745
-    if len(sigmas) < 20:
+    sigmas = np.empty(0)
+    if rows * cols >= 20:
+        blocks = np.abs(hh[:rows * b, :cols * b]).reshape(rows, b, cols, b).swapaxes(1, 2).reshape(rows * cols, -1)
+        px = x[:2 * rows * b, :2 * cols * b].reshape(rows, 2 * b, cols, 2 * b).swapaxes(1, 2).reshape(rows * cols, -1)
+        clipped = ((px <= 0.5 / 255) | (px >= 254.5 / 255)).mean(axis=1) > 0.05
+        sigmas = np.median(blocks, axis=1)[~clipped] / 0.6745
+    if len(sigmas) < 20:  # too few usable blocks: the whole image's median
         return float(np.median(np.abs(hh)) / 0.6745)
     return float(np.quantile(sigmas, _NOISE_QUANTILE) / _NOISE_BIAS)
 

@@ -111,10 +111,10 @@ def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tu
 
 def side_by_side(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: int, side: int = 96) -> np.ndarray:
     """Input (nearest-neighbour enlarged) | bicubic | solosr on the most textured crop, labelled."""
-    y, x, side, _ = textured_window(lr, side)
-    crops = [np.kron(_to_rgb8(lr)[y:y + side, x:x + side], np.ones((scale, scale, 1), np.uint8)),
-             _to_rgb8(bicubic)[y * scale:(y + side) * scale, x * scale:(x + side) * scale],
-             _to_rgb8(sr)[y * scale:(y + side) * scale, x * scale:(x + side) * scale]]
+    y, x, h, w = textured_window(lr, side)
+    crops = [np.kron(_to_rgb8(lr)[y:y + h, x:x + w], np.ones((scale, scale, 1), np.uint8)),
+             _to_rgb8(bicubic)[y * scale:(y + h) * scale, x * scale:(x + w) * scale],
+             _to_rgb8(sr)[y * scale:(y + h) * scale, x * scale:(x + w) * scale]]
     labels = ["input (nearest)", "bicubic", "solosr"]
     gap = np.full((crops[0].shape[0] + 22, 6, 3), 255, np.uint8)
     parts = []
