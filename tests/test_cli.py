@@ -72,6 +72,8 @@ def test_batch_goes_on_past_bad_files(tmp_path, photo_png, capsys):
     assert code == 1
     assert (out / "photo_x2.png").exists()
     assert "1 done, 3 failed, 0 skipped" in err
+    failed = [line for line in err.splitlines() if line.startswith("  failed: ")]
+    assert len(failed) == 3 and all(line.count(str(photo_png.parent)) == 1 for line in failed)
     assert sorted(p.name for p in out.iterdir()) == ["photo_x2.png"]
 
 

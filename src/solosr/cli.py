@@ -197,7 +197,7 @@ def cmd_upscale(args) -> int:
         if not args.quiet or failed:
             print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
             for src, why in failed:
-                print(f"  failed: {src}: {why}", file=sys.stderr)
+                print(f"  failed: {why if str(src) in why else f'{src}: {why}'}", file=sys.stderr)
             if not args.quiet:
                 for src, why in skipped:
                     print(f"  skipped: {src}: {why}", file=sys.stderr)
