@@ -11,6 +11,11 @@ Rows (synthetic images, DIV2KRK-protocol kernels, seed 0), each mean Y-PSNR / SS
  distillation from teacher 5); 7.. row 6 with one distillation term removed; 3T/6T rows 3 and 6 with the
  true kernel. Every network gets --iters iterations (the student: distill.student_iters times that); the
  teacher of rows 6.. is row 5's, trained once per image. Inference is the preset's for every row.
+ Row 3L trains without the training-length cap (`train.pixels_per_iter`), until row 6's seconds are spent.
+
+`--via-pipeline` runs every row through `upscale` (at x4: two x2 steps, the default); there rows 4 and
+7-10 are `upscale` calls with the preprocessing or one loss term switched off, each training its own
+teacher.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ from solosr.resize import imresize_np
 ROWS = ["1 bicubic", "2 zssr, bicubic kernel", "3 zssr, estimated kernel", "3L zssr, estimated, same wall time as 6",
         "4 teacher without preprocessing", "5 teacher with preprocessing", "6 full method (kd)",
         "7 kd without rec", "8 kd without kd_feat", "9 kd without kd_out", "10 kd without cycle",
-        "3T zssr, true kernel", "6T kd, true kernel"]
+        "3T zssr, true kernel", "6T kd, true kernel", "6S kd, smaller student (width 32, from scratch)"]
+SMALL = {"student_width": 32, "student_init": "scratch"}
 
 
 def main() -> None:
@@ -57,7 +63,8 @@ def main() -> None:
                     help="change the base config, e.g. --config distill.w_feat=0 (repeatable)")
     ap.add_argument("--via-pipeline", action="store_true",
                     help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
-                         "which need the teacher from inside the pipeline, are left out")
+                         "which need the teacher from inside the pipeline, train their own teacher")
+    ap.add_argument("--skip-terms", action="store_true", help="with --via-pipeline: leave out rows 7-10")
     args = ap.parse_args()
     s = args.scale
     out = Path(args.output)
@@ -96,6 +103,7 @@ def main() -> None:
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
                         + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
+                        + (" --skip-terms" if args.skip_terms else "")
                         + (f" --device {args.device}" if args.device != "cpu" else "")
                         + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
              "config": dataclasses.asdict(base)}
@@ -126,6 +134,12 @@ def main() -> None:
                     jpeg="off", kernel_x2=case.kernel_x2 if kernel is case.kernel else None, device=args.device)
         return r.image, time.perf_counter() - t0
 
+    def long_config(seconds):
+        """Row 3L: ZSSR trained for `seconds` of wall time. The training-length cap is lifted here, or it
+        would stop the net long before the time is spent."""
+        return config_with(base, train={"max_iters": 100 * base.train.max_iters, "min_iters": base.train.min_iters,
+                                        "max_seconds": seconds, "pixels_per_iter": 0.0})
+
     def zssr(case, kernel, cfg):
         return run(case, kernel, cfg)
 
@@ -153,14 +167,17 @@ def main() -> None:
         if args.via_pipeline:
             record(ROWS[1], case, *run(case, "bicubic", base))
             record(ROWS[2], case, *run(case, "auto", base))
+            record(ROWS[4], case, *run(case, "auto", config_with(base, distill={"teacher_pre_depth": 0}), "teacher"))
             record(ROWS[5], case, *run(case, "auto", base, "teacher"))
             sr, kd_seconds = run(case, "auto", base, "kd")
             record(ROWS[6], case, sr, kd_seconds)
-            long_cfg = config_with(base, train={"max_iters": 100 * base.train.max_iters, "min_iters": base.train.min_iters,
-                                                "max_seconds": kd_seconds / (2 if s == 4 else 1)})
-            record(ROWS[3], case, *run(case, "auto", long_cfg))
+            if not args.skip_terms:  # here each row trains its own teacher (the pipeline does not share one)
+                for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle")):
+                    record(row, case, *run(case, "auto", config_with(base, distill={w: 0.0}), "kd"))
+            record(ROWS[3], case, *run(case, "auto", long_config(kd_seconds / (2 if s == 4 else 1))))
             record(ROWS[11], case, *run(case, case.kernel, base))
             record(ROWS[12], case, *run(case, case.kernel, base, "kd"))
+            record(ROWS[13], case, *run(case, "auto", config_with(base, distill=SMALL), "kd"))
             continue
         record(ROWS[1], case, *zssr(case, "bicubic", base))
         t0 = time.perf_counter()
@@ -172,26 +189,48 @@ def main() -> None:
         record(ROWS[4], case, *no_pre["teacher"])
         variants = [(ROWS[6], base)] + [
             (row, config_with(base, distill={w: 0.0}))
-            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle"))]
+            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle"))] + [
+            (ROWS[13], config_with(base, distill=SMALL))]
         full = teacher_then(case, k_est, k_sec, variants=variants)
         record(ROWS[5], case, *full["teacher"])
         for row, _ in variants:
-            record(row, case, *full[row])
-        budget = full[ROWS[6]][1] - k_sec
-        long_cfg = config_with(base, train={"max_iters": 100 * base.train.max_iters, "min_iters": base.train.min_iters,
-                                            "max_seconds": budget})
-        sr, sec = zssr(case, k_est, long_cfg)
+            if row != ROWS[13]:
+                record(row, case, *full[row])
+        sr, sec = zssr(case, k_est, long_config(full[ROWS[6]][1] - k_sec))
         record(ROWS[3], case, sr, sec + k_sec)
         record(ROWS[11], case, *zssr(case, case.kernel, base))
         true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
         record(ROWS[12], case, *true[ROWS[12]])
+        record(ROWS[13], case, *full[ROWS[13]])
 
     meta = meta_now()
+    meta["student_inference_seconds"] = student_inference_seconds(base, dev)
     out.mkdir(parents=True, exist_ok=True)
     if args.shard:
         save_shard()
         return
     write_tables(out, stem, meta, results, args.synthetic, args.seed)
+
+
+def student_inference_seconds(base, dev: torch.device, side: int = 512) -> dict:
+    """Seconds for one x2 step of an untrained student of each size on a `side` x `side` RGB input (the
+    preset's inference, median of 3): what a smaller student saves on a large image."""
+    from solosr.kernels import bicubic_kernel
+    from solosr.nets import SRNet
+    from solosr.train import prepare
+
+    lr = torch.rand(3, side, side)
+    times = {}
+    for name, width in (("width 64", base.distill.student_width), ("width 32", SMALL["student_width"])):
+        net = prepare(SRNet(3, width=width, depth=base.distill.student_depth,
+                            pre_depth=base.distill.teacher_pre_depth, pre_width=base.distill.teacher_pre_width), dev)
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            super_resolve(net, lr, 2, bicubic_kernel(2), base.infer, device=dev)
+            runs.append(time.perf_counter() - t0)
+        times[name] = float(np.median(runs))
+    return {"input": f"{side}x{side}", **times}
 
 
 def write_tables(out: Path, stem: str, meta: dict, results: dict, dirs: list[str], seed: int) -> None:
@@ -203,6 +242,10 @@ def write_tables(out: Path, stem: str, meta: dict, results: dict, dirs: list[str
              f"{meta['date']}, {meta['machine']}, device {meta.get('device', 'cpu')}; iterations per network: "
              f"{meta['iters']}, preset {meta['preset']}", "",
              f"Command: `{meta['command']}`", ""]
+    if meta.get("student_inference_seconds"):
+        inf = meta["student_inference_seconds"]
+        lines += [f"Inference alone, one x2 step on a {inf['input']} input (the preset's inference): student "
+                  f"of width 64 {inf['width 64']:.2f} s, of width 32 {inf['width 32']:.2f} s.", ""]
     if meta.get("left_out_incomplete"):
         lines += [f"Left out (cut off before all rows ran): {', '.join(meta['left_out_incomplete'])}", ""]
     lines += ["| row | mean Y-PSNR | mean SSIM | s / image |", "|---|---|---|---|"]

@@ -30,6 +30,20 @@ def test_teacher_has_a_working_preprocessing_module():
     assert feat.shape == (1, 8, 12, 12)
 
 
+def test_preprocessing_learning_rate_scales_only_the_preprocessing(setup):
+    lr, k, cfg = setup
+    dev = torch.device("cpu")
+    torch.manual_seed(0)
+    frozen_pre, _ = train_teacher(lr, k, 2, config_with(cfg, distill={"teacher_pre_lr": 0.0}),
+                                  torch.Generator().manual_seed(0), dev)
+    # lr 0 for the module: it stays at its start, an identity (zero last layer); the body trains.
+    assert torch.count_nonzero(frozen_pre.pre[-1].weight) == 0
+    assert torch.count_nonzero(frozen_pre.body[-1].weight) > 0
+    torch.manual_seed(0)
+    trained_pre, _ = train_teacher(lr, k, 2, cfg, torch.Generator().manual_seed(0), dev)
+    assert torch.count_nonzero(trained_pre.pre[-1].weight) > 0
+
+
 def test_teacher_stays_frozen_while_the_student_trains(setup):
     lr, k, cfg = setup
     dev = torch.device("cpu")

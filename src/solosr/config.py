@@ -42,6 +42,7 @@ class DistillConfig:
 
     teacher_pre_depth: int = 3  # conv layers of the preprocessing module g in p(z) = z + g(z)
     teacher_pre_width: int = 32
+    teacher_pre_lr: float = 1.0  # the preprocessing module's learning rate, times the body's
     student_width: int = 64
     student_depth: int = 8
     w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs

@@ -92,9 +92,13 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     teacher = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth,
                             pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
+    groups = None
+    if teacher.pre is not None and d.teacher_pre_lr != 1.0:
+        groups = [{"params": list(teacher.body.parameters())},
+                  {"params": list(teacher.pre.parameters()), "lr_scale": d.teacher_pre_lr}]
     history = train_network(teacher, sampler, sampler.validation_pair(lr.to(device)),
                             train or cfg.train, device=device, progress=progress,
-                            stage="teacher")
+                            stage="teacher", param_groups=groups)
     return teacher, history
 
 

@@ -87,18 +87,21 @@ def train_network(
     progress: Progress | None = None,
     stage: str = "train",
     step_losses: Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+    param_groups: list[dict] | None = None,
 ) -> list[dict]:
     """Train `net` on pairs from `sampler`; returns the history (one dict per evaluation).
 
     `step_losses(net, son_up, father)` returns named losses with the total under "loss";
-    the default is the L1 reconstruction `{"loss": rec, "rec": rec}`.
+    the default is the L1 reconstruction `{"loss": rec, "rec": rec}`. `param_groups` (Adam's, each
+    with an optional "lr_scale" on the learning rate) default to all of `net`'s parameters.
     Raises TrainingDiverged if a loss becomes non-finite.
     """
     step_losses = step_losses or reconstruction_losses
     max_iters = cfg.max_iters
     if cfg.pixels_per_iter > 0:
         max_iters = min(max_iters, max(cfg.min_iters, round(sampler.pixels / cfg.pixels_per_iter)))
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    groups = param_groups or [{"params": list(net.parameters())}]
+    opt = torch.optim.Adam([dict(g, lr=cfg.lr * g.get("lr_scale", 1.0)) for g in groups], lr=cfg.lr)
     policy = PlateauPolicy(cfg)
     lr = cfg.lr
     history: list[dict] = []
@@ -135,7 +138,7 @@ def train_network(
                         progress(stage, max_iters, max_iters)
                     break
                 for g in opt.param_groups:
-                    g["lr"] = lr
+                    g["lr"] = lr * g.get("lr_scale", 1.0)
         if progress and (it % 10 == 0 or it == max_iters):
             progress(stage, it, max_iters)
         if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
