@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from .config import DistillConfig, RunConfig, TrainConfig
 from .infer import super_resolve
 from .nets import SRNet, Student
-from .pairs import PairSampler, son_input
+from .pairs import PairSampler, son_input, textured_window
 from .resize import degrade
 from .train import Progress, as_input, prepare, train_network
 
@@ -112,8 +112,6 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
                                      backprojection_iters=d.target_backprojection)
     region = lr
     if max(lr.shape[1:]) > d.target_max_side:
-        from .report import textured_window
-
         y, x, hh, ww = textured_window(lr.cpu().numpy().transpose(1, 2, 0), d.target_max_side)
         region = lr[:, y:y + hh, x:x + ww]
     t_out = super_resolve(teacher, region, scale, kernel, target_cfg, device=device)

@@ -52,6 +52,20 @@ def son_input(son: torch.Tensor, scale: int, size: tuple[int, int]) -> torch.Ten
     return imresize(son, scale=scale, size=size)
 
 
+def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tuple[int, int, int, int]:
+    """(y, x, h, w) of the LR window (height x width, clipped to the image) with the most gradient energy."""
+    g = np.asarray(lr, dtype=np.float64)
+    g = g.mean(-1) if g.ndim == 3 else g
+    h, w = min(height, g.shape[0]), min(width or height, g.shape[1])
+    energy = np.zeros_like(g)
+    energy[:, 1:] += np.abs(np.diff(g, axis=1))
+    energy[1:, :] += np.abs(np.diff(g, axis=0))
+    c = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    sums = c[h:, w:] - c[:-h, w:] - c[h:, :-w] + c[:-h, :-w]
+    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(y), int(x), h, w
+
+
 def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
     """(H,W) gradient magnitude of the luminance, box-averaged over `box` pixels."""
     y = img.mean(dim=0, keepdim=True)[None]

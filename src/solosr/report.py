@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .pairs import textured_window
+
 # Anchor colours of a perceptually ordered dark-blue -> yellow map.
 _ANCHORS = np.array([[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104],
                      [244, 136, 73], [254, 188, 43], [240, 249, 33]], dtype=np.float64)
@@ -93,20 +95,6 @@ def _to_rgb8(img: np.ndarray) -> np.ndarray:
     if img.shape[-1] == 1:
         img = np.repeat(img, 3, axis=-1)
     return np.round(img * 255).astype(np.uint8)
-
-
-def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tuple[int, int, int, int]:
-    """(y, x, h, w) of the LR window (height x width, clipped to the image) with the most gradient energy."""
-    g = np.asarray(lr, dtype=np.float64)
-    g = g.mean(-1) if g.ndim == 3 else g
-    h, w = min(height, g.shape[0]), min(width or height, g.shape[1])
-    energy = np.zeros_like(g)
-    energy[:, 1:] += np.abs(np.diff(g, axis=1))
-    energy[1:, :] += np.abs(np.diff(g, axis=0))
-    c = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = c[h:, w:] - c[:-h, w:] - c[h:, :-w] + c[:-h, :-w]
-    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(y), int(x), h, w
 
 
 def side_by_side(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: int, side: int = 96) -> np.ndarray:
