@@ -65,6 +65,7 @@ def main() -> None:
                     help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
                          "which need the teacher from inside the pipeline, train their own teacher")
     ap.add_argument("--skip-terms", action="store_true", help="with --via-pipeline: leave out rows 7-10")
+    ap.add_argument("--rows", default="", help="with --via-pipeline: only these rows, e.g. 1,3,6 (3L needs 6)")
     args = ap.parse_args()
     s = args.scale
     out = Path(args.output)
@@ -95,6 +96,11 @@ def main() -> None:
         value = (value.lower() in ("1", "true", "yes")) if isinstance(old, bool) else type(old)(value)
         base = config_with(base, **{stage: {field: value}})
     dev = torch.device(args.device)
+    rows_wanted = set(filter(None, args.rows.split(",")))
+    if rows_wanted and not args.via_pipeline:
+        raise SystemExit("--rows needs --via-pipeline")
+    if "3L" in rows_wanted and "6" not in rows_wanted:
+        raise SystemExit("row 3L trains for row 6's time: --rows needs 6 with 3L")
     shard, n_shards = (int(v) for v in args.shard.split("/")) if args.shard else (0, 1)
     results: dict[str, list[dict]] = {r: [] for r in ROWS}
 
@@ -105,7 +111,7 @@ def main() -> None:
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
                         + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
-                        + (" --skip-terms" if args.skip_terms else "")
+                        + (" --skip-terms" if args.skip_terms else "") + (f" --rows {args.rows}" if args.rows else "")
                         + (f" --device {args.device}" if args.device != "cpu" else "")
                         + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
              "config": dataclasses.asdict(base)}
@@ -167,19 +173,27 @@ def main() -> None:
     for case in itertools.islice(cases, shard, None, n_shards):
         record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
         if args.via_pipeline:
-            record(ROWS[1], case, *run(case, "bicubic", base))
-            record(ROWS[2], case, *run(case, "auto", base))
-            record(ROWS[4], case, *run(case, "auto", config_with(base, distill={"teacher_pre_depth": 0}), "teacher"))
-            record(ROWS[5], case, *run(case, "auto", base, "teacher"))
-            sr, kd_seconds = run(case, "auto", base, "kd")
-            record(ROWS[6], case, sr, kd_seconds)
-            if not args.skip_terms:  # here each row trains its own teacher (the pipeline does not share one)
-                for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle")):
-                    record(row, case, *run(case, "auto", config_with(base, distill={w: 0.0}), "kd"))
-            record(ROWS[3], case, *run(case, "auto", long_config(kd_seconds / (2 if s == 4 else 1))))
-            record(ROWS[11], case, *run(case, case.kernel, base))
-            record(ROWS[12], case, *run(case, case.kernel, base, "kd"))
-            record(ROWS[13], case, *run(case, "auto", config_with(base, distill=SMALL), "kd"))
+            # Each row is one `upscale` call (rows 4, 7-10 train their own teacher: the pipeline shares none).
+            calls = [
+                (1, lambda: run(case, "bicubic", base)),
+                (2, lambda: run(case, "auto", base)),
+                (4, lambda: run(case, "auto", config_with(base, distill={"teacher_pre_depth": 0}), "teacher")),
+                (5, lambda: run(case, "auto", base, "teacher")),
+                (6, lambda: run(case, "auto", base, "kd")),
+                *((i, lambda w=w: run(case, "auto", config_with(base, distill={w: 0.0}), "kd"))
+                  for i, w in zip(range(7, 11), ("w_rec", "w_feat", "w_out", "w_cycle")) if not args.skip_terms),
+                (3, lambda: run(case, "auto", long_config(kd_seconds / (2 if s == 4 else 1)))),
+                (11, lambda: run(case, case.kernel, base)),
+                (12, lambda: run(case, case.kernel, base, "kd")),
+                (13, lambda: run(case, "auto", config_with(base, distill=SMALL), "kd")),
+            ]
+            kd_seconds = 0.0
+            for i, call in calls:
+                if rows_wanted and ROWS[i].split()[0] not in rows_wanted:
+                    continue
+                sr, sec = call()
+                kd_seconds = sec if i == 6 else kd_seconds
+                record(ROWS[i], case, sr, sec)
             continue
         record(ROWS[1], case, *zssr(case, "bicubic", base))
         t0 = time.perf_counter()
