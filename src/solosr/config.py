@@ -110,7 +110,10 @@ PRESETS: dict[str, RunConfig] = {
     "fast": RunConfig(
         distill=DistillConfig(student_iters=0.5),
         pairs=PairsConfig(crop=96, batch=4),
-        train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2),
+        # 1 iteration per 50 input pixels: Set5 at x2 +0.33 dB for ZSSR, +0.38 for kd, over 1 per 200
+        # (which stopped 128-256 px inputs at 200-328 iterations); at x4 +0.07 for both
+        # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md).
+        train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2, pixels_per_iter=50.0),
         infer=InferConfig(ensemble=False, backprojection_iters=0),
     ),
     "balanced": RunConfig(
