@@ -25,23 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from solosr.bench import config_with, machine_description, synthetic_cases
-from solosr.config import RunConfig, preset
+from solosr.bench import config_with_text, machine_description, synthetic_cases
+from solosr.config import preset
 from solosr.distill import train_student, train_teacher
 from solosr.estimate import estimate_kernel
 from solosr.infer import super_resolve
 from solosr.metrics import psnr_y, quantize
-
-
-def parse_variant(base: RunConfig, text: str) -> RunConfig:
-    cfg = base
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition("=")
-        stage, field = key.split(".")
-        old = getattr(getattr(cfg, stage), field)
-        value = (value.lower() in ("1", "true", "yes")) if isinstance(old, bool) else type(old)(value)
-        cfg = config_with(cfg, **{stage: {field: value}})
-    return cfg
 
 
 def main() -> None:
@@ -67,7 +56,7 @@ def main() -> None:
         r = results.setdefault(case.name, {})
         if args.mode == "teachers":
             for v in args.variants:
-                cfg = parse_variant(base, v)
+                cfg = config_with_text(base, filter(None, v.split(",")))
                 torch.manual_seed(0)
                 gen = torch.Generator().manual_seed(0)
                 t0 = time.perf_counter()
@@ -87,7 +76,7 @@ def main() -> None:
             teacher, _ = train_teacher(lr, k, s, base, gen, dev)
             state = gen.get_state()
             for v in args.variants:
-                cfg = parse_variant(base, v)
+                cfg = config_with_text(base, filter(None, v.split(",")))
                 gen.set_state(state)
                 torch.manual_seed(0)
                 t0 = time.perf_counter()

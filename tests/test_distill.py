@@ -142,3 +142,15 @@ def test_soft_target_covers_a_bounded_window_of_a_large_input(setup, monkeypatch
     teacher = SRNet(3, width=cfg.net.width, depth=cfg.net.depth, pre_depth=3)
     train_student(lr, k, 2, cfg, teacher, gen, torch.device("cpu"))
     assert seen["shape"] == (3, 40, 40)
+
+
+def test_config_changes_from_text_take_the_fields_types():
+    from solosr.bench import config_with_text
+
+    cfg = config_with_text(preset("fast"), ["distill.w_feat=0", "train.amp=false", "distill.student_init=scratch",
+                                            "train.max_iters=7"])
+    assert cfg.distill.w_feat == 0.0 and cfg.train.amp is False
+    assert cfg.distill.student_init == "scratch" and cfg.train.max_iters == 7 and isinstance(cfg.train.max_iters, int)
+    assert cfg.distill.w_out == preset("fast").distill.w_out  # the rest is untouched
+    with pytest.raises(ValueError, match="no config field"):
+        config_with_text(preset("fast"), ["distill.nonsense=1"])

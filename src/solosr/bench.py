@@ -245,3 +245,18 @@ def write_results(result: dict, out_dir: str | os.PathLike, stem: str, title: st
 def config_with(cfg: RunConfig, **stage_changes) -> RunConfig:
     """`cfg` with fields of its stage configs changed: config_with(cfg, train={"max_iters": 5})."""
     return cfg.replace(**{k: dataclasses.replace(getattr(cfg, k), **v) for k, v in stage_changes.items()})
+
+
+def config_with_text(cfg: RunConfig, changes) -> RunConfig:
+    """`cfg` with "STAGE.FIELD=VALUE" changes applied, e.g. ["distill.w_feat=0", "train.amp=false"];
+    each value takes the type of the field it replaces. Raises ValueError for an unknown field."""
+    for item in changes:
+        key, _, value = item.partition("=")
+        stage, _, name = key.partition(".")
+        try:
+            old = getattr(getattr(cfg, stage), name)
+        except AttributeError:
+            raise ValueError(f"no config field {key!r}") from None
+        value = (value.lower() in ("1", "true", "yes")) if isinstance(old, bool) else type(old)(value)
+        cfg = config_with(cfg, **{stage: {name: value}})
+    return cfg
