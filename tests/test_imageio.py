@@ -163,6 +163,12 @@ def test_write_is_atomic_and_leaves_nothing_on_failure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.png"]
 
 
+def test_outputs_get_the_permissions_a_plain_open_gives(tmp_path):
+    write_image(tmp_path / "out.png", Picture(np.zeros((4, 4, 3), np.float32)))
+    (tmp_path / "plain").write_bytes(b"")
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
+
+
 @pytest.mark.parametrize("quality", [30, 75, 92])
 def test_jpeg_quality_is_read_from_the_quantisation_table(tmp_path, quality):
     rng = np.random.default_rng(0)

@@ -268,6 +268,8 @@ def write_image(path: str | os.PathLike, pic: Picture, *, quality: int = 95) -> 
     os.close(fd)
     try:
         _write_any(tmp, fmt, pic, quality)
+        # mkstemp makes the file private (0600); an output gets what a plain open() would give it.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as e:
         if os.path.exists(tmp):
@@ -275,6 +277,12 @@ def write_image(path: str | os.PathLike, pic: Picture, *, quality: int = 95) -> 
         if isinstance(e, OSError):
             raise ImageError(f"{path}: cannot write ({e.strerror or e})") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def picture_from_array(image) -> tuple[Picture, str]:
