@@ -74,8 +74,9 @@ def main() -> None:
         shards = [json.loads(f.read_text()) for f in sorted(out.glob(f"{stem}.shard*.json"))]
         if not shards:
             raise SystemExit(f"no {stem}.shard*.json in {out}")
-        results = {r: sorted(sum((sh["images"].get(r, []) for sh in shards), []), key=lambda e: e["image"])
-                   for r in ROWS}
+        # Shards may split one image's rows between them (`--rows`); each repeats row 1: keep one entry.
+        results = {r: sorted({e["image"]: e for sh in reversed(shards) for e in sh["images"].get(r, [])}.values(),
+                             key=lambda e: e["image"]) for r in ROWS}
         # A shard cut short leaves images with only some rows: the table keeps images that have them all.
         rows_run = [r for r in ROWS if results[r]]
         complete = set.intersection(*({e["image"] for e in results[r]} for r in rows_run))

@@ -4,6 +4,8 @@
 #   bash benchmarks/gpu_run.sh smoke           # CUDA tests, the whole suite, GPU speed, parallel scaling
 #   bash benchmarks/gpu_run.sh main SECONDS    # the heavy tables, all at once, each cut off after SECONDS
 #   bash benchmarks/gpu_run.sh all SECONDS     # the tests (stop if the CUDA ones fail), main, then the probe
+#   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
+#                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
 # Needs: python3 with torch (CUDA), numpy, scipy, Pillow, tifffile, tqdm, scikit-image; faiss-cpu and
 # pypng as wheels in .whl/ (installed to /tmp/site); Set5/Set14 HR and the real images in .devdata/
@@ -42,6 +44,37 @@ D=.devdata
 R="$OUT/res"
 export OMP_NUM_THREADS=1
 run() { local name=$1; shift; timeout "$limit" "$@" > "$R/$name.log" 2>&1; echo "$name exit $?" >> "$R/status.txt"; }
+
+if [ "$phase" = tables ]; then
+  # Only a few files come back from $OUT, and nothing from an earlier call: everything goes into one
+  # archive, re-packed every minute so a call cut off by its time limit still returns what was done.
+  R=/tmp/gpu_res; mkdir -p "$R"
+  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
+  ( while sleep 60; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  OMP_NUM_THREADS=1 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py > "$R/test_cuda.log" 2>&1 &
+  for k in $(seq 0 18); do
+    run abl_x2_$k python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 -p fast --iters 0 \
+        --device cuda --shard $k/19 --tag _gpu -o "$R" &
+  done
+  # x4 through the pipeline: each image's rows in three groups of about equal work (3L needs 6).
+  for k in 0 1 2 3 4; do
+    for g in a:2,3,4,5,3T,6S b:6,3L,7,8 c:9,10,6T; do
+      run abl_x4_$k${g%%:*} python3 benchmarks/ablation.py --synthetic $D/hr/set5 -s 4 -p fast --iters 0 \
+          --device cuda --via-pipeline --rows ${g#*:} --shard $k/5 --tag _gpu_${g%%:*} -o "$R" &
+    done
+  done
+  wait
+  for f in "$R"/ablation_x4_gpu_?.shard*.json; do  # ablation_x4_gpu_b.shard3.json -> ablation_x4_gpu.shard3b.json
+    g=$(basename "$f"); g=${g#ablation_x4_gpu_}; k=${g#*.shard}
+    mv "$f" "$R/ablation_x4_gpu.shard${k%.json}${g%%.*}.json"
+  done
+  python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 -p fast --tag _gpu -o "$R" --merge > "$R/merge_x2.log" 2>&1
+  python3 benchmarks/ablation.py --synthetic $D/hr/set5 -s 4 -p fast --tag _gpu -o "$R" --merge > "$R/merge_x4.log" 2>&1
+  cat "$R/status.txt"; tail -3 "$R/test_cuda.log"
+  kill $packer; pack
+  exit 0
+fi
 for k in 0 1 2 3 4 5; do
   run abl_x2_$k python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 -p balanced --iters 0 \
       --device cuda --shard $k/6 -o "$R" &

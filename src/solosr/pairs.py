@@ -116,7 +116,7 @@ class PairSampler:
             p = p / p.sum().clamp_min(1e-12)
             mix = cfg.gradient_weight
             p = mix * p + (1 - mix) / p.numel()
-            self.weights.append(p)
+            self.weights.append(p.cpu())  # multinomial with a CPU generator needs CPU weights
         # Larger fathers hold more of the image; weight them by area.
         areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in self.fathers])
         self.father_p = areas / areas.sum()
