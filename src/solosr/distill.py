@@ -96,9 +96,9 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     if teacher.pre is not None and d.teacher_pre_lr != 1.0:
         groups = [{"params": list(teacher.body.parameters())},
                   {"params": list(teacher.pre.parameters()), "lr_scale": d.teacher_pre_lr}]
-    history = train_network(teacher, sampler, sampler.validation_pair(lr.to(device)),
-                            train or cfg.train, device=device, progress=progress,
-                            stage="teacher", param_groups=groups)
+    train = dataclasses.replace(train or cfg.train, warmup_iters=d.warmup_iters)
+    history = train_network(teacher, sampler, sampler.validation_pair(lr.to(device)), train,
+                            device=device, progress=progress, stage="teacher", param_groups=groups)
     return teacher, history
 
 
@@ -131,8 +131,8 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
         net.body.load_state_dict(teacher.body.state_dict())
     student = prepare(Student(net, teacher.width), device)
     k = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=device)
-    history = train_network(student, sampler, sampler.validation_pair(lr.to(device)),
-                            train or _scaled(cfg.train, d.student_iters), device=device,
-                            progress=progress, stage="student",
+    train = dataclasses.replace(train or _scaled(cfg.train, d.student_iters), warmup_iters=d.warmup_iters)
+    history = train_network(student, sampler, sampler.validation_pair(lr.to(device)), train,
+                            device=device, progress=progress, stage="student",
                             step_losses=student_step(teacher, true_scale, d, k, scale, device))
     return student.net, history

@@ -172,6 +172,7 @@ def upscale(
         if len(steps) > 1:
             step_history = [{**e, "stage": f"step{i + 1}/{e.get('stage', '')}"} for e in step_history]
         history += step_history
+        warnings_ += [e["stuck"] for e in step_history if "stuck" in e]
         t0 = time.perf_counter()
         if net is None:
             sr = imresize(sr, scale=step_scale).clamp_(0, 1)

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+import torch
+
+from solosr.config import PairsConfig, TrainConfig
+from solosr.kernels import bicubic_kernel
+from solosr.nets import SRNet
+from solosr.pairs import PairSampler
+from solosr.train import STUCK_CHECK_ITER, reconstruction_losses, train_network
+
+CPU = torch.device("cpu")
+
+
+def kill(net: SRNet) -> None:
+    """Switch every unit of the body's last hidden layer off: the net can no longer learn."""
+    with torch.no_grad():
+        net.body[-3].bias.fill_(-1e3)
+
+
+@pytest.fixture
+def sampler(photo):
+    image = torch.from_numpy(photo[:64, :64].transpose(2, 0, 1).copy())
+    return image, PairSampler(image, bicubic_kernel(2), 2, PairsConfig(crop=32, batch=2),
+                              torch.Generator().manual_seed(0))
+
+
+def config(iters: int) -> TrainConfig:
+    return TrainConfig(max_iters=iters, min_iters=iters, eval_every=STUCK_CHECK_ITER // 2, amp=False,
+                       pixels_per_iter=0)
+
+
+def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler):
+    image, s = sampler
+    torch.manual_seed(0)
+    net = SRNet(3, width=8, depth=4)
+    calls = []
+
+    def step(n, son_up, father):  # the first try dies at its 5th step
+        calls.append(1)
+        if len(calls) == 5:
+            kill(n)
+        return reconstruction_losses(n, son_up, father)
+
+    n = 2 * STUCK_CHECK_ITER
+    history = train_network(net, s, s.validation_pair(image), config(n), device=CPU, step_losses=step)
+    half = STUCK_CHECK_ITER // 2
+    assert [e["iter"] for e in history] == [half, 2 * half, half, 2 * half, 3 * half, 4 * half]
+    assert "restarted" in history[1] and not any("restarted" in e or "stuck" in e for e in history[2:])
+    assert len(calls) == STUCK_CHECK_ITER + n
+    assert net.body[-3].bias.abs().max() < 1  # the killed weights were put back to their start
+    interpolation = float(torch.nn.functional.l1_loss(*s.validation_pair(image)))
+    assert history[-1]["val_l1"] < 0.99 * interpolation  # and it learned the second time
+
+
+def test_a_net_stuck_twice_goes_on_and_says_so(sampler):
+    image, s = sampler
+    net = SRNet(3, width=8, depth=4)
+    kill(net)
+    history = train_network(net, s, s.validation_pair(image), config(2 * STUCK_CHECK_ITER), device=CPU)
+    assert sum("restarted" in e for e in history) == 1
+    assert sum("stuck" in e for e in history) == 1 and history[-1]["iter"] == 2 * STUCK_CHECK_ITER
+
+
+def test_short_runs_are_not_checked(sampler):
+    image, s = sampler
+    net = SRNet(3, width=8, depth=4)
+    kill(net)
+    history = train_network(net, s, s.validation_pair(image), config(STUCK_CHECK_ITER), device=CPU)
+    assert not any("restarted" in e or "stuck" in e for e in history)  # no room left to train again
+
+
+def test_upscale_reports_a_net_that_learned_nothing(photo, tiny_cfg, monkeypatch):
+    import solosr
+    from solosr.bench import config_with
+
+    real_init = SRNet.__init__
+
+    def dead_init(self, *a, **kw):
+        real_init(self, *a, **kw)
+        kill(self)
+
+    monkeypatch.setattr(SRNet, "__init__", dead_init)
+    cfg = config_with(tiny_cfg.replace(method="zssr"), train={"max_iters": 2 * STUCK_CHECK_ITER,
+                                                                 "min_iters": 2 * STUCK_CHECK_ITER,
+                                                                 "eval_every": STUCK_CHECK_ITER})
+    r = solosr.upscale(photo[:48, :48], 2, kernel="bicubic", config=cfg, device="cpu")
+    assert any("no better than interpolation" in w for w in r.warnings)
+    assert np.isfinite(r.image).all()
+
+
+@pytest.mark.parametrize("warmup", [0, 10])
+def test_warmup_scales_the_first_steps(sampler, warmup):
+    image, s = sampler
+    net = SRNet(3, width=8, depth=4)
+    cfg = TrainConfig(max_iters=1, min_iters=1, eval_every=1, lr=1e-2, amp=False, pixels_per_iter=0,
+                      warmup_iters=warmup)
+    train_network(net, s, s.validation_pair(image), cfg, device=CPU)
+    # Adam's first step moves every parameter with a gradient by the lr: here lr / warmup.
+    step = net.body[-1].bias.abs().max().item()
+    assert step == pytest.approx(1e-2 / max(warmup, 1), rel=1e-3)
