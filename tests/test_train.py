@@ -61,6 +61,15 @@ def test_a_net_stuck_twice_goes_on_and_says_so(sampler):
     assert sum("stuck" in e for e in history) == 1 and history[-1]["iter"] == 2 * STUCK_CHECK_ITER
 
 
+def test_restart_can_be_switched_off(sampler):
+    image, s = sampler
+    net = SRNet(3, width=8, depth=4)
+    kill(net)
+    cfg = TrainConfig(**{**config(2 * STUCK_CHECK_ITER).__dict__, "restart_if_stuck": False})
+    history = train_network(net, s, s.validation_pair(image), cfg, device=CPU)
+    assert not any("restarted" in e or "stuck" in e for e in history)
+
+
 def test_short_runs_are_not_checked(sampler):
     image, s = sampler
     net = SRNet(3, width=8, depth=4)
@@ -86,6 +95,12 @@ def test_upscale_reports_a_net_that_learned_nothing(photo, tiny_cfg, monkeypatch
     r = solosr.upscale(photo[:48, :48], 2, kernel="bicubic", config=cfg, device="cpu")
     assert any("no better than interpolation" in w for w in r.warnings)
     assert np.isfinite(r.image).all()
+    # x4 as two x2 steps: the second step, which learns from the first one's output, is not trained again
+    r = solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=cfg, device="cpu")
+    assert r.image.shape[:2] == (96, 96)
+    assert sum("no better than interpolation" in w for w in r.warnings) == 1
+    assert sum("restarted" in e for e in r.history) == 1
+    assert all(e["stage"].startswith("step1/") for e in r.history if "restarted" in e)
 
 
 @pytest.mark.parametrize("warmup", [0, 10])

@@ -72,6 +72,7 @@ class TrainConfig:
     lr_min: float = 1e-5
     lr_drop: float = 0.1
     warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations
+    restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops
     min_rel_improvement: float = 0.005

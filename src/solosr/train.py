@@ -102,9 +102,9 @@ def train_network(
     `step_losses(net, son_up, father)` returns named losses with the total under "loss";
     the default is the L1 reconstruction `{"loss": rec, "rec": rec}`. `param_groups` (Adam's, each
     with an optional "lr_scale" on the learning rate) default to all of `net`'s parameters.
-    Raises TrainingDiverged if a loss becomes non-finite. A net no better than interpolation at its
-    first evaluation from STUCK_CHECK_ITER on trains again from its initial weights, once; if it is
-    stuck again, that evaluation's history entry says so under "stuck".
+    Raises TrainingDiverged if a loss becomes non-finite. With `cfg.restart_if_stuck`, a net no better
+    than interpolation at its first evaluation from STUCK_CHECK_ITER on trains again from its initial
+    weights, once; if it is stuck again, that evaluation's history entry says so under "stuck".
     """
     step_losses = step_losses or reconstruction_losses
     max_iters = cfg.max_iters
@@ -146,7 +146,7 @@ def train_network(
                 entry = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
                 history.append(entry)
                 sums, count = {}, 0
-                if not checked and STUCK_CHECK_ITER <= it < max_iters:
+                if cfg.restart_if_stuck and not checked and STUCK_CHECK_ITER <= it < max_iters:
                     checked = True
                     stuck = val > interpolation_l1 * (1 - STUCK_MARGIN)
                     if stuck and attempt == 1:
