@@ -22,4 +22,12 @@ done
   --via-pipeline --shard 0/1 -o docs/results
 .venv/bin/python benchmarks/ablation.py --synthetic "$DATA/hr/set5" "$DATA/hr/set14" -s 4 -p fast --iters 0 --limit 5 \
   --via-pipeline --merge -o docs/results
+# The current tables of the fast preset (Set5): x2 every row, x4 rows 3-6 (docs/results/*_cap50.md).
+for tag_args in "-s 2" "-s 4 --via-pipeline --rows 3,4,5,6"; do
+  .venv/bin/python benchmarks/ablation.py --synthetic "$DATA/hr/set5" $tag_args -p fast --iters 0 --tag _cap50 \
+    --shard 0/1 -o docs/results
+  .venv/bin/python benchmarks/ablation.py --synthetic "$DATA/hr/set5" ${tag_args%% --*} -p fast --tag _cap50 \
+    --merge -o docs/results
+  rm -f docs/results/ablation_x*_cap50.shard*.json
+done
 .venv/bin/python benchmarks/speed.py -o docs/results
