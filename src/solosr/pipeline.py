@@ -212,7 +212,7 @@ def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, se
         sampler = PairSampler(lr.to(dev), k, scale, cfg.pairs, gen)
         net = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth), dev)
         history = train_network(net, sampler, sampler.validation_pair(lr.to(dev)), cfg.train, device=dev,
-                                progress=progress)
+                                progress=progress, stage="zssr")
         return net, [{"stage": "zssr", **e} for e in history]
     if cfg.method == "teacher":
         teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress, train=cfg.train)

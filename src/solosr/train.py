@@ -157,7 +157,7 @@ def train_network(
                     if stuck:
                         entry["stuck"] = (f"{stage}: no better than interpolation after {it} iterations, "
                                           "twice; the result is close to interpolation")
-                        log.warning(entry["stuck"])
+                        log.info(entry["stuck"])  # `upscale` passes it on in Result.warnings
                 new_lr = policy.update(val, it, lr)
                 if new_lr != lr:
                     lr = new_lr
