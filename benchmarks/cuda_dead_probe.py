@@ -1,6 +1,10 @@
 """Probe (GPU session, issue 4): on CUDA, ZSSR with the estimated kernel gave exactly bicubic on Set14 img_009 x2.
 
-    python benchmarks/cuda_dead_probe.py set14/img_009_SRF_2_HR
+    python benchmarks/cuda_dead_probe.py set14/img_009_SRF_2_HR [cuda|cpu] [--all]
+
+Images from .devdata/hr (copies of ../shared/data/hr). It trains ZSSR once (seed 0, bf16) and prints
+what the trained net looks like: active units per ReLU, weight sizes, one batch's gradients. With
+--all it first runs bf16/fp32 x seeds 0/1 and prints each result with its validation history.
 """
 import sys
 import time

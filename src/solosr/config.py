@@ -71,7 +71,8 @@ class TrainConfig:
     lr: float = 1e-3
     lr_min: float = 1e-5
     lr_drop: float = 0.1
-    warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations
+    warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations (the teacher
+    # and student take distill.warmup_iters instead)
     restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops

@@ -114,7 +114,7 @@ def train_network(
     history: list[dict] = []
     val_in, val_out = (as_input(t, device) for t in val_pair)
     interpolation_l1 = float(F.l1_loss(val_in.float(), val_out.float()))
-    initial = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    initial = {k: v.detach().clone() for k, v in net.state_dict().items()} if cfg.restart_if_stuck else None
     net.train()
     t_start = time.perf_counter()
     for attempt in (1, 2):
