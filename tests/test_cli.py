@@ -154,6 +154,9 @@ def test_loss_picture_shows_every_stage_term():
     plain = loss_picture(flat, keys=["loss", "rec"])
     full = loss_picture(flat)
     assert plain.shape == full.shape and not np.array_equal(plain, full)  # "cycle" is drawn too
+    restarted = [{"stage": "zssr", "iter": 50, "loss": 0.1, "restarted": "stuck"},
+                 {"stage": "zssr", "iter": 50, "loss": 0.09}, {"stage": "zssr", "iter": 100, "loss": 0.05}]
+    assert [e["iter"] for e in history_for_plot(restarted)] == [50, 100, 150]  # the second try follows the first
 
 
 def test_max_pixels_refuses_a_large_input_before_training(tmp_path, photo_png, capsys):

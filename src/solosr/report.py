@@ -112,10 +112,11 @@ def side_by_side(lr: np.ndarray, bicubic: np.ndarray, sr: np.ndarray, scale: int
 
 
 def history_for_plot(history: list[dict]) -> list[dict]:
-    """Stages one after another on one iteration axis (the student's steps follow the teacher's)."""
+    """Stages one after another on one iteration axis (the student's steps follow the teacher's, and a
+    net trained again after getting stuck follows its first try)."""
     out, offset, last_stage, last_iter = [], 0, None, 0
     for e in history:
-        if e.get("stage") != last_stage:
+        if e.get("stage") != last_stage or e["iter"] <= last_iter:
             offset += last_iter
             last_stage = e.get("stage")
         last_iter = e["iter"]
