@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--via-pipeline", action="store_true",
                     help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
                          "which need the teacher from inside the pipeline, train their own teacher")
-    ap.add_argument("--skip-terms", action="store_true", help="with --via-pipeline: leave out rows 7-10")
+    ap.add_argument("--skip-terms", action="store_true", help="leave out rows 7-10 (one loss term removed)")
     ap.add_argument("--rows", default="", help="with --via-pipeline: only these rows, e.g. 1,3,6 (3L needs 6)")
     args = ap.parse_args()
     s = args.scale
@@ -115,12 +115,13 @@ def main() -> None:
             m["command"] += " --shard K/N (then --merge)"
         return m
 
-    def save_shard() -> None:
+    def save_shard(inference: dict | None = None) -> None:
         """A shard's file is rewritten after every result, so a run cut short keeps what it finished."""
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{stem}.shard{shard}.json"
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps({"meta": meta_now(), "images": results}, indent=1))
+        meta = dict(meta_now(), **({"student_inference_seconds": inference} if inference else {}))
+        tmp.write_text(json.dumps({"meta": meta, "images": results}, indent=1))
         tmp.replace(path)
 
     def record(row, case, sr, seconds):
@@ -200,7 +201,7 @@ def main() -> None:
         record(ROWS[4], case, *no_pre["teacher"])
         variants = [(ROWS[6], base)] + [
             (row, config_with(base, distill={w: 0.0}))
-            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle"))] + [
+            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle")) if not args.skip_terms] + [
             (ROWS[13], config_with(base, distill=SMALL))]
         full = teacher_then(case, k_est, k_sec, variants=variants)
         record(ROWS[5], case, *full["teacher"])
@@ -214,13 +215,12 @@ def main() -> None:
         record(ROWS[12], case, *true[ROWS[12]])
         record(ROWS[13], case, *full[ROWS[13]])
 
-    meta = meta_now()
-    meta["student_inference_seconds"] = student_inference_seconds(base, dev)
+    inference = student_inference_seconds(base, dev)  # measured here, while nothing else runs
     out.mkdir(parents=True, exist_ok=True)
     if args.shard:
-        save_shard()
+        save_shard(inference)
         return
-    write_tables(out, stem, meta, results, args.synthetic, args.seed)
+    write_tables(out, stem, dict(meta_now(), student_inference_seconds=inference), results, args.synthetic, args.seed)
 
 
 def student_inference_seconds(base, dev: torch.device, side: int = 512) -> dict:

@@ -5,7 +5,7 @@ import torch
 import solosr
 from solosr.bench import config_with
 from solosr.config import preset
-from solosr.distill import TrueScaleSampler, student_step, train_student, train_teacher
+from solosr.distill import Anchor, TrueScaleSampler, student_step, train_student, train_teacher
 from solosr.kernels import random_div2krk_kernel
 from solosr.nets import SRNet, Student
 from solosr.pairs import PairSampler
@@ -102,6 +102,51 @@ def test_cycle_loss_is_zero_for_a_consistent_output():
     # the teacher target crop is aligned with the LR crop: degrading it gives the LR crop back
     m = 4
     assert torch.allclose(degrade(tgt, k, 2)[..., m:-m, m:-m], low[..., m:-m, m:-m], atol=1e-5)
+
+
+def test_anchor_crops_are_aligned_with_the_chains_input():
+    # x4 as two x2 steps: the second step's input is 2x the original; its student's output crops, degraded
+    # with the x4 kernel, must land on the original input's pixels, also from a window at an offset.
+    k4 = random_div2krk_kernel(4, np.random.default_rng(1))
+    hr = torch.rand(1, 3, 160, 160)
+    y = degrade(hr, k4, 4)[0]  # 40 x 40
+    step_input = torch.rand(3, 80, 80)  # its content does not matter here, only its grid
+    oy, ox = 6, 10
+    ts = TrueScaleSampler(step_input[:, oy:, ox:], hr[0, :, 2 * oy:, 2 * ox:], 2, 62, 4,
+                          torch.Generator().manual_seed(0), anchor=Anchor(y, k4, 4), offset=(oy, ox))
+    assert ts.crop == 60  # a multiple of the anchor's scale
+    up, tgt, low = ts.sample()
+    assert up.shape == tgt.shape == (4, 3, 60, 60) and low.shape == (4, 3, 15, 15)
+    m = k4.shape[-1] // 8 + 2  # the margin the cycle term leaves out
+    assert torch.allclose(degrade(tgt, k4, 4)[..., m:-m, m:-m], low[..., m:-m, m:-m], atol=1e-5)
+    with pytest.raises(ValueError, match="multiple"):
+        TrueScaleSampler(step_input[:, 1:], hr[0, :, 2:], 2, 32, 1, torch.Generator(), anchor=Anchor(y, k4, 4),
+                         offset=(1, 0))
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_the_second_x4_step_student_is_anchored_to_the_input(photo, tiny_cfg, monkeypatch, on):
+    import solosr.distill as distill
+
+    anchors = []
+    real = distill.TrueScaleSampler
+
+    def spy(*a, anchor=None, **kw):
+        anchors.append(anchor)
+        return real(*a, anchor=anchor, **kw)
+
+    monkeypatch.setattr(distill, "TrueScaleSampler", spy)
+    cfg = config_with(tiny_cfg.replace(method="kd"), distill={"cycle_to_input": on})
+    image = photo[:24, :24]
+    r = solosr.upscale(image, 4, kernel="bicubic", config=cfg, device="cpu")
+    assert r.image.shape[:2] == (96, 96) and not r.warnings  # trained, not fallen back to bicubic
+    assert anchors[0] is None  # the first step's input is the input
+    if on:
+        assert anchors[1].scale == 4 and tuple(anchors[1].image.shape) == (3, 24, 24)
+        assert np.allclose(anchors[1].image.numpy().transpose(1, 2, 0), image, atol=1 / 255)
+    else:
+        assert anchors[1] is None
+    assert r.config.train.restart_if_stuck  # Result.config is the first step's, not the second's
 
 
 def test_upscale_kd_end_to_end(photo, tiny_cfg):

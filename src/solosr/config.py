@@ -53,6 +53,10 @@ class DistillConfig:
     w_feat: float = 0.1  # middle features of the student (through an adapter) vs the teacher's
     w_out: float = 1.0  # |S(y) - T(y)|_1 on crops of the input image (the true scale)
     w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
+    # x4 as two x2 steps: the second step's cycle term compares with the original input (through the
+    # x4 kernel), as the term is meant, instead of the first step's output with its errors. Set5 x4,
+    # fast: 27.04 dB vs 27.03, no gain (docs/results/kd_variants_x4.md); with cycle weight 4, 26.99.
+    cycle_to_input: bool = True
     target_ensemble: bool = True  # the soft target is the teacher's 8-transform ensemble, back-projected
     target_backprojection: int = 2
     target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most

@@ -8,6 +8,7 @@ input image is a soft target and degrading the student's output must give the in
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -21,34 +22,70 @@ from .resize import degrade
 from .train import Progress, as_input, prepare, train_network
 
 
+class Anchor(NamedTuple):
+    """The original input of a chain of steps (x4 as two x2 steps): the later step's student is made
+    consistent with it, `|(S(x) ⊛ kernel)↓scale − image|₁`, not with the earlier step's output `x`."""
+
+    image: torch.Tensor  # (C,H,W), the step's input is `scale / step scale` times its size
+    kernel: np.ndarray  # the whole chain's kernel, centred for `scale`
+    scale: int
+
+
 class TrueScaleSampler:
-    """Aligned crops of the input at the true scale: (y_up, teacher(y), y), (B,C,P,P) / (B,C,P/s,P/s)."""
+    """Aligned crops of the input at the true scale: (y_up, teacher(y), y), (B,C,P,P) / (B,C,P/s,P/s).
+
+    `lr` may be a window of the step's input at `offset`; with an `anchor` the third crop is the
+    anchor image's (B,C,P/a,P/a), a = anchor.scale, at the same place.
+    """
 
     def __init__(self, lr: torch.Tensor, teacher_out: torch.Tensor, scale: int, crop: int, batch: int,
-                 generator: torch.Generator):
+                 generator: torch.Generator, anchor: Anchor | None = None, offset: tuple[int, int] = (0, 0)):
         c, h, w = lr.shape
         self.scale, self.batch, self.gen = scale, batch, generator
         self.lr = lr
         self.up = son_input(lr[None], scale, (h * scale, w * scale))[0]
         self.target = teacher_out
+        self.anchor, self.offset = anchor, offset
+        self.step = 1  # crop positions are multiples of this (in the step input's pixels, with the offset)
+        unit = scale
+        if anchor is not None:
+            if anchor.scale % scale:
+                raise ValueError(f"an anchor of scale {anchor.scale} does not fit a step of scale {scale}")
+            self.step, unit = anchor.scale // scale, anchor.scale
+            if offset[0] % self.step or offset[1] % self.step:
+                raise ValueError(f"the window's offset {offset} must be a multiple of {self.step}")
         crop = min(crop, h * scale, w * scale)
-        self.crop = crop - crop % scale
+        self.crop = crop - crop % unit
         self.rows = h - self.crop // scale + 1
         self.cols = w - self.crop // scale + 1
 
+    def _positions(self, n: int) -> list[int]:
+        f = self.step  # the offset is a multiple of f: so must the position be
+        return [p - p % f for p in torch.randint(n, (self.batch,), generator=self.gen).tolist()]
+
     def sample(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         s, p = self.scale, self.crop
-        ys = torch.randint(self.rows, (self.batch,), generator=self.gen).tolist()
-        xs = torch.randint(self.cols, (self.batch,), generator=self.gen).tolist()
+        ys, xs = self._positions(self.rows), self._positions(self.cols)
         up = torch.stack([self.up[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
         tgt = torch.stack([self.target[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
-        low = torch.stack([self.lr[:, y:y + p // s, x:x + p // s] for y, x in zip(ys, xs)])
+        if self.anchor is None:
+            low = torch.stack([self.lr[:, y:y + p // s, x:x + p // s] for y, x in zip(ys, xs)])
+        else:
+            f, q, (oy, ox) = self.step, p // self.anchor.scale, self.offset
+            low = torch.stack([self.anchor.image[:, (oy + y) // f:(oy + y) // f + q, (ox + x) // f:(ox + x) // f + q]
+                               for y, x in zip(ys, xs)])
         return up, tgt, low
 
 
 def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
                  scale: int, device: torch.device):
-    """The student's training step: named losses, the weighted total under "loss"."""
+    """The student's training step: named losses, the weighted total under "loss".
+
+    The cycle term degrades with `kernel` and `scale`, or with the sampler's anchor's when it has one.
+    """
+    if true_scale.anchor is not None:
+        kernel = torch.as_tensor(np.asarray(true_scale.anchor.kernel, dtype=np.float32), device=device)
+        scale = true_scale.anchor.scale
     margin = kernel.shape[-1] // (2 * scale) + 2  # LR pixels near a crop edge see padding, not image
 
     def step(student: Student, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -69,7 +106,7 @@ def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfi
             if cfg.w_cycle > 0:
                 with torch.autocast(device.type, enabled=False):  # bf16 is too coarse for this residual
                     back = degrade(s_out.float(), kernel, scale)
-                m = margin
+                m = min(margin, (back.shape[-1] - 1) // 2)  # a crop of a tiny image keeps its middle pixel
                 losses["cycle"] = F.l1_loss(back[..., m:-m, m:-m], y_lr.float()[..., m:-m, m:-m])
         weights = {"rec": cfg.w_rec, "kd_feat": cfg.w_feat, "kd_out": cfg.w_out, "cycle": cfg.w_cycle}
         losses["loss"] = sum(weights[k] * v for k, v in losses.items() if weights[k] > 0)
@@ -104,19 +141,29 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
 
 def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet,
                   gen: torch.Generator, device: torch.device, progress: Progress | None = None,
-                  train: TrainConfig | None = None) -> tuple[SRNet, list[dict]]:
-    """Distil the frozen teacher into a student; returns the student's SRNet and its history."""
+                  train: TrainConfig | None = None, anchor: Anchor | None = None) -> tuple[SRNet, list[dict]]:
+    """Distil the frozen teacher into a student; returns the student's SRNet and its history.
+
+    `anchor`: in a later step of a chain, the chain's input, kernel and scale (used when
+    `distill.cycle_to_input` is on).
+    """
     d = cfg.distill
     teacher.eval().requires_grad_(False)
     target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
                                      backprojection_iters=d.target_backprojection)
-    region = lr
+    anchor = anchor if d.cycle_to_input else None
+    f = anchor.scale // scale if anchor is not None else 1
+    region, y, x = lr, 0, 0
     if max(lr.shape[1:]) > d.target_max_side:
         y, x, hh, ww = textured_window(lr.cpu().numpy().transpose(1, 2, 0), d.target_max_side)
+        y, x = y - y % f, x - x % f  # on the anchor's grid
         region = lr[:, y:y + hh, x:x + ww]
     t_out = super_resolve(teacher, region, scale, kernel, target_cfg, device=device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
-    true_scale = TrueScaleSampler(region.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen)
+    if anchor is not None:
+        anchor = anchor._replace(image=anchor.image.to(device))
+    true_scale = TrueScaleSampler(region.to(device), t_out.to(device), scale, sampler.crop, cfg.pairs.batch, gen,
+                                  anchor=anchor, offset=(y, x))
     # The teacher's body was trained on p(x), not x: a student that copies the body needs the
     # preprocessing too, or it starts from a network that was never trained on its own input.
     with_pre = d.student_pre and teacher.pre is not None

@@ -14,7 +14,7 @@ import torch
 from .config import SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
 from .estimate import KernelEstimate, estimate_kernel
-from .distill import train_student, train_teacher
+from .distill import Anchor, train_student, train_teacher
 from .infer import super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
 from .nets import SRNet
@@ -39,7 +39,7 @@ class Result:
     picture: Picture
     kernel: np.ndarray
     scale: int
-    config: RunConfig
+    config: RunConfig  # as the (first) step trained: a fallback's lower lr shows here
     device: str
     timings: dict[str, float] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
@@ -173,8 +173,13 @@ def upscale(
             # left at interpolation 30.73; the teacher with the warm-up 28.06): no restart, no warm-up.
             cfg = cfg.replace(train=dataclasses.replace(cfg.train, restart_if_stuck=False),
                               distill=dataclasses.replace(cfg.distill, warmup_iters=0))
-        net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress, warnings_)
+        # A later step's student is made consistent with the input itself (distill.cycle_to_input).
+        anchor = Anchor(lr, k, scale) if i > 0 else None
+        net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress,
+                                                      warnings_, anchor)
         timings["train"] += time.perf_counter() - t0
+        if i == 0:
+            used = cfg  # what Result.config shows: the first step's (a later step's drops the restart, warm-up)
         if len(steps) > 1:
             step_history = [{**e, "stage": f"step{i + 1}/{e.get('stage', '')}"} for e in step_history]
         history += step_history
@@ -195,17 +200,18 @@ def upscale(
     out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)
     return Result(
         image=out if kind == "picture" else picture_to_array(out, kind),
-        picture=out, kernel=k, scale=scale, config=cfg, device=str(dev),
+        picture=out, kernel=k, scale=scale, config=used, device=str(dev),
         timings=timings, history=history, warnings=warnings_, estimate=estimate,
     )
 
 
 def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, seed: int, gen: torch.Generator,
-                 dev: torch.device, progress: Progress | None = None):
+                 dev: torch.device, progress: Progress | None = None, anchor: Anchor | None = None):
     """Train what `cfg.method` names; returns the network to apply to the image and the history.
 
     "zssr": one network on internal pairs. "teacher": the teacher with its preprocessing module,
-    trained for all of `train.max_iters`. "kd": the teacher, then a student distilled from it.
+    trained for all of `train.max_iters`. "kd": the teacher, then a student distilled from it
+    (with `anchor`, a later step's, see `distill.train_student`).
     """
     torch.manual_seed(seed)
     if cfg.method == "zssr":
@@ -219,17 +225,17 @@ def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, se
         return teacher, [{"stage": "teacher", **e} for e in th]
     if cfg.method == "kd":
         teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress)
-        student, sh = train_student(lr, k, scale, cfg, teacher, gen, dev, progress)
+        student, sh = train_student(lr, k, scale, cfg, teacher, gen, dev, progress, anchor=anchor)
         return student, [{"stage": "teacher", **e} for e in th] + [{"stage": "student", **e} for e in sh]
     raise ValueError(f"unknown method {cfg.method!r} (kd, zssr or teacher)")
 
 
-def _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_):
+def _train_with_fallback(lr, k, scale, cfg, seed, gen, dev, progress, warnings_, anchor=None):
     """Train; on divergence retry with a 10x lower lr, then fall back to bicubic interpolation."""
     attempts = [cfg, cfg.replace(train=dataclasses.replace(cfg.train, lr=cfg.train.lr * 0.1))]
     for attempt in attempts:
         try:
-            net, history = train_method(lr, k, scale, attempt, seed, gen, dev, progress)
+            net, history = train_method(lr, k, scale, attempt, seed, gen, dev, progress, anchor)
             return net, history, attempt
         except TrainingDiverged as e:
             msg = f"{e}; retrying with a lower learning rate" if attempt is attempts[0] else \
