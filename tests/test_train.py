@@ -6,7 +6,7 @@ from solosr.config import PairsConfig, TrainConfig
 from solosr.kernels import bicubic_kernel
 from solosr.nets import SRNet
 from solosr.pairs import PairSampler
-from solosr.train import STUCK_CHECK_ITER, reconstruction_losses, train_network
+from solosr.train import RESTART_WARMUP, STUCK_CHECK_ITER, reconstruction_losses, train_network
 
 CPU = torch.device("cpu")
 
@@ -29,8 +29,16 @@ def config(iters: int) -> TrainConfig:
                        pixels_per_iter=0)
 
 
-def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler):
+def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler, monkeypatch):
     image, s = sampler
+    lrs = []
+    real_step = torch.optim.Adam.step
+
+    def spy(opt, *a, **kw):
+        lrs.append(opt.param_groups[0]["lr"])
+        return real_step(opt, *a, **kw)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
     torch.manual_seed(0)
     net = SRNet(3, width=8, depth=4)
     calls = []
@@ -50,6 +58,9 @@ def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler):
     assert net.body[-3].bias.abs().max() < 1  # the killed weights were put back to their start
     interpolation = float(torch.nn.functional.l1_loss(*s.validation_pair(image)))
     assert history[-1]["val_l1"] < 0.99 * interpolation  # and it learned the second time
+    lr = config(n).lr  # the first try starts at the full lr (no warm-up configured), the second rises to it
+    assert lrs[0] == lr and lrs[STUCK_CHECK_ITER] == pytest.approx(lr / RESTART_WARMUP)
+    assert lrs[STUCK_CHECK_ITER + RESTART_WARMUP - 1] == pytest.approx(lr)
 
 
 def test_a_net_stuck_twice_goes_on_and_says_so(sampler):

@@ -30,9 +30,13 @@ class TrainingDiverged(RuntimeError):
 # A net that is no better than the interpolation it starts from after this many iterations is stuck:
 # on CUDA with bf16 (Set14 img_009 x2, seed 0, the fast preset) ZSSR stayed exactly bicubic for all
 # 400 iterations (validation L1 flat at 0.0163) while seed 1 or fp32 reached 35.2 dB. It trains again
-# from its initial weights on other crops, once.
+# from its initial weights on other crops, once, with a warm-up: on the CPU, ZSSR with the true kernel
+# on Set14 img_013 x2 was stuck on both tries without it (22.40 dB, bicubic) and reached 27.98 with it.
 STUCK_CHECK_ITER = 100
 STUCK_MARGIN = 0.01  # relative: the validation L1 must be this much below the interpolation's
+# The second try rises to the full lr over this many iterations (at least): Adam's first steps at the
+# full lr can switch whole layers off, which is how a net ends up stuck (see DistillConfig.warmup_iters).
+RESTART_WARMUP = 50
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -104,7 +108,8 @@ def train_network(
     with an optional "lr_scale" on the learning rate) default to all of `net`'s parameters.
     Raises TrainingDiverged if a loss becomes non-finite. With `cfg.restart_if_stuck`, a net no better
     than interpolation at its first evaluation from STUCK_CHECK_ITER on trains again from its initial
-    weights, once; if it is stuck again, that evaluation's history entry says so under "stuck".
+    weights, once, with at least RESTART_WARMUP iterations of warm-up; if it is stuck again, that
+    evaluation's history entry says so under "stuck".
     """
     step_losses = step_losses or reconstruction_losses
     max_iters = cfg.max_iters
@@ -124,10 +129,11 @@ def train_network(
         sums: dict[str, float] = {}
         count = 0
         checked = stuck = False
+        warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
         for it in range(1, max_iters + 1):
-            if it <= cfg.warmup_iters:
+            if it <= warmup:
                 for g in opt.param_groups:
-                    g["lr"] = lr * g.get("lr_scale", 1.0) * it / cfg.warmup_iters
+                    g["lr"] = lr * g.get("lr_scale", 1.0) * it / warmup
             son_up, father = sampler.sample()
             son_up, father = as_input(son_up, device), as_input(father, device)
             with autocast(device, cfg.amp):
