@@ -144,7 +144,7 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
 
 
 def test_loss_picture_shows_every_stage_term():
-    from solosr.report import history_for_plot, loss_picture
+    from solosr.report import finite_runs, history_for_plot, loss_picture
 
     history = [{"stage": "teacher", "iter": 10, "lr": 1e-3, "loss": 0.1, "rec": 0.1},
                {"stage": "teacher", "iter": 20, "lr": 1e-3, "loss": 0.05, "rec": 0.05},
@@ -157,6 +157,8 @@ def test_loss_picture_shows_every_stage_term():
     restarted = [{"stage": "zssr", "iter": 50, "loss": 0.1, "restarted": "stuck"},
                  {"stage": "zssr", "iter": 50, "loss": 0.09}, {"stage": "zssr", "iter": 100, "loss": 0.05}]
     assert [e["iter"] for e in history_for_plot(restarted)] == [50, 100, 150]  # the second try follows the first
+    # x4: the student's terms stop during step 2's teacher: the line breaks there instead of crossing it
+    assert finite_runs(np.array([0.1, 0.2, np.nan, np.nan, 0.3, 0.4])) == [[0, 1], [4, 5]]
 
 
 def test_max_pixels_refuses_a_large_input_before_training(tmp_path, photo_png, capsys):

@@ -47,6 +47,19 @@ def kernel_picture(kernel: np.ndarray, caption: str, cell: int | None = None) ->
     return np.asarray(canvas)
 
 
+def finite_runs(values: np.ndarray) -> list[list[int]]:
+    """Indices of the runs of consecutive finite values: [1, nan, 2, 3] -> [[0], [2, 3]]."""
+    runs: list[list[int]] = []
+    for j, y in enumerate(values):
+        if not np.isfinite(y):
+            continue
+        if runs and runs[-1][-1] == j - 1:
+            runs[-1].append(j)
+        else:
+            runs.append([j])
+    return runs
+
+
 def loss_picture(history: list[dict], keys: list[str] | None = None, size: tuple[int, int] = (640, 360)) -> np.ndarray:
     """Loss curves (log scale) of the training history, one colour per key."""
     w, h = size
@@ -68,11 +81,15 @@ def loss_picture(history: list[dict], keys: list[str] | None = None, size: tuple
     x0, x1 = iters.min(), max(iters.max(), iters.min() + 1)
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     for i, (k, v) in enumerate(series.items()):
-        pts = [(left + (x - x0) / (x1 - x0) * (right - left), bottom - (np.log10(y) - lo) / (hi - lo) * (bottom - top))
-               for x, y in zip(iters, v) if np.isfinite(y)]
         col = colours[i % len(colours)]
-        if len(pts) > 1:
-            draw.line(pts, fill=col, width=2)
+        for run in finite_runs(v):  # a term a stage does not have leaves a gap (x4: step 2's teacher)
+            pts = [(left + (iters[j] - x0) / (x1 - x0) * (right - left),
+                    bottom - (np.log10(v[j]) - lo) / (hi - lo) * (bottom - top)) for j in run]
+            if len(pts) > 1:
+                draw.line(pts, fill=col, width=2)
+            else:  # one evaluation (a short stage): a dot
+                (x, y), = pts
+                draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=col)
         draw.text((left + 8 + 110 * i, 8), k, fill=col, font=_font(13))
     draw.text((4, top), f"{10 ** hi:.2g}", fill="black", font=_font(11))
     draw.text((4, bottom - 12), f"{10 ** lo:.2g}", fill="black", font=_font(11))
