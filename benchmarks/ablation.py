@@ -52,7 +52,10 @@ def main() -> None:
     ap.add_argument("-s", "--scale", type=int, default=2)
     ap.add_argument("--iters", type=int, default=300)
     ap.add_argument("-p", "--preset", default="fast")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="the synthetic kernels' seed (the data)")
+    ap.add_argument("--train-seed", type=int, default=None,
+                    help="the training's seed (crops, initial weights); default --seed. Another value gives "
+                         "another run on the same data: the run-to-run spread")
     ap.add_argument("-o", "--output", default="docs/results")
     ap.add_argument("--limit", type=int, default=0, help="only the first N images")
     ap.add_argument("--device", default="cpu")
@@ -65,7 +68,8 @@ def main() -> None:
                     help="every row through `upscale` (x4 runs as two x2 steps there); rows 4 and 7-10, "
                          "which need the teacher from inside the pipeline, train their own teacher")
     ap.add_argument("--skip-terms", action="store_true", help="leave out rows 7-10 (one loss term removed)")
-    ap.add_argument("--rows", default="", help="with --via-pipeline: only these rows, e.g. 1,3,6 (3L needs 6)")
+    ap.add_argument("--rows", default="", help="only these rows, e.g. 1,3,6 (3L needs 6; without --via-pipeline "
+                                               "rows 6-10 and 6S train teacher 5, which is then recorded too)")
     args = ap.parse_args()
     s = args.scale
     out = Path(args.output)
@@ -93,21 +97,28 @@ def main() -> None:
     base = config_with_text(base, args.config)
     dev = torch.device(args.device)
     rows_wanted = set(filter(None, args.rows.split(",")))
-    if rows_wanted and not args.via_pipeline:
-        raise SystemExit("--rows needs --via-pipeline")
+    unknown = rows_wanted - {r.split()[0] for r in ROWS}
+    if unknown:
+        raise SystemExit(f"--rows: no row {', '.join(sorted(unknown))} (rows: {', '.join(r.split()[0] for r in ROWS)})")
     if "3L" in rows_wanted and "6" not in rows_wanted:
         raise SystemExit("row 3L trains for row 6's time: --rows needs 6 with 3L")
     shard, n_shards = (int(v) for v in args.shard.split("/")) if args.shard else (0, 1)
+    train_seed = args.seed if args.train_seed is None else args.train_seed
+
+    def want(i: int) -> bool:
+        return not rows_wanted or ROWS[i].split()[0] in rows_wanted
     results: dict[str, list[dict]] = {r: [] for r in ROWS}
 
     def meta_now() -> dict:
         m = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "device": args.device,
-             "scale": s, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
+             "scale": s, "train_seed": train_seed, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
              "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
                         + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
                         + (" --skip-terms" if args.skip_terms else "") + (f" --rows {args.rows}" if args.rows else "")
+                        + (f" --seed {args.seed}" if args.seed else "")
+                        + (f" --train-seed {train_seed}" if train_seed != args.seed else "")
                         + (f" --device {args.device}" if args.device != "cpu" else "")
                         + "".join(f" --config {c}" for c in args.config) + (f" --tag {args.tag}" if args.tag else ""),
              "config": dataclasses.asdict(base)}
@@ -135,7 +146,7 @@ def main() -> None:
 
     def run(case, kernel, cfg, method="zssr"):
         t0 = time.perf_counter()
-        r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method=method), seed=args.seed, noise=0.0,
+        r = upscale(case.lr, s, kernel=kernel, config=cfg.replace(method=method), seed=train_seed, noise=0.0,
                     jpeg="off", kernel_x2=case.kernel_x2 if kernel is case.kernel else None, device=args.device)
         return r.image, time.perf_counter() - t0
 
@@ -150,14 +161,14 @@ def main() -> None:
 
     def teacher_then(case, kernel, k_seconds, pre=True, variants=()):
         lr = torch.from_numpy(np.ascontiguousarray(case.lr.transpose(2, 0, 1)))
-        torch.manual_seed(args.seed)
-        gen = torch.Generator().manual_seed(args.seed)
+        torch.manual_seed(train_seed)
+        gen = torch.Generator().manual_seed(train_seed)
         t0 = time.perf_counter()
         teacher, _ = train_teacher(lr, kernel, s, base, gen, dev, pre=pre)
         t_teacher = time.perf_counter() - t0 + k_seconds
         out = {"teacher": (super_resolve(teacher, lr, s, kernel, base.infer, device=dev), t_teacher)}
         for name, cfg in variants:
-            torch.manual_seed(args.seed)
+            torch.manual_seed(train_seed)
             t0 = time.perf_counter()
             student, _ = train_student(lr, kernel, s, cfg, teacher, gen, dev)
             sr = super_resolve(student, lr, s, kernel, cfg.infer, device=dev)
@@ -185,35 +196,44 @@ def main() -> None:
                 (13, lambda: run(case, "auto", config_with(base, distill=SMALL), "kd")),
             ]
             for i, call in calls:
-                if not rows_wanted or ROWS[i].split()[0] in rows_wanted:
+                if want(i):
                     sr, sec = call()
                     record(ROWS[i], case, sr, sec)
                     if i == 6:
                         kd_seconds = sec  # row 3L, later in the list, trains for this long
             continue
-        record(ROWS[1], case, *zssr(case, "bicubic", base))
+        if want(1):
+            record(ROWS[1], case, *zssr(case, "bicubic", base))
         t0 = time.perf_counter()
         k_est = estimate_kernel(case.lr, s).kernel
         k_sec = time.perf_counter() - t0
-        sr, sec = zssr(case, k_est, base)
-        record(ROWS[2], case, sr, sec + k_sec)
-        no_pre = teacher_then(case, k_est, k_sec, pre=False)
-        record(ROWS[4], case, *no_pre["teacher"])
-        variants = [(ROWS[6], base)] + [
-            (row, config_with(base, distill={w: 0.0}))
-            for row, w in zip(ROWS[7:11], ("w_rec", "w_feat", "w_out", "w_cycle")) if not args.skip_terms] + [
-            (ROWS[13], config_with(base, distill=SMALL))]
-        full = teacher_then(case, k_est, k_sec, variants=variants)
-        record(ROWS[5], case, *full["teacher"])
-        for row, _ in variants:
-            if row != ROWS[13]:
-                record(row, case, *full[row])
-        sr, sec = zssr(case, k_est, long_config(full[ROWS[6]][1] - k_sec))
-        record(ROWS[3], case, sr, sec + k_sec)
-        record(ROWS[11], case, *zssr(case, case.kernel, base))
-        true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
-        record(ROWS[12], case, *true[ROWS[12]])
-        record(ROWS[13], case, *full[ROWS[13]])
+        if want(2):
+            sr, sec = zssr(case, k_est, base)
+            record(ROWS[2], case, sr, sec + k_sec)
+        if want(4):
+            no_pre = teacher_then(case, k_est, k_sec, pre=False)
+            record(ROWS[4], case, *no_pre["teacher"])
+        variants = [(ROWS[i], base if w is None else config_with(base, distill={w: 0.0}))
+                    for i, w in zip(range(6, 11), (None, "w_rec", "w_feat", "w_out", "w_cycle"))
+                    if want(i) and not (i > 6 and args.skip_terms)]
+        if want(13):
+            variants.append((ROWS[13], config_with(base, distill=SMALL)))
+        if want(5) or variants or want(3):
+            full = teacher_then(case, k_est, k_sec, variants=variants)
+            record(ROWS[5], case, *full["teacher"])
+            for row, _ in variants:
+                if row != ROWS[13]:
+                    record(row, case, *full[row])
+        if want(3):
+            sr, sec = zssr(case, k_est, long_config(full[ROWS[6]][1] - k_sec))
+            record(ROWS[3], case, sr, sec + k_sec)
+        if want(11):
+            record(ROWS[11], case, *zssr(case, case.kernel, base))
+        if want(12):
+            true = teacher_then(case, case.kernel, 0.0, variants=[(ROWS[12], base)])
+            record(ROWS[12], case, *true[ROWS[12]])
+        if want(13):
+            record(ROWS[13], case, *full[ROWS[13]])
 
     inference = student_inference_seconds(base, dev)  # measured here, while nothing else runs
     out.mkdir(parents=True, exist_ok=True)
@@ -249,7 +269,8 @@ def write_tables(out: Path, stem: str, meta: dict, results: dict, dirs: list[str
             for r, rs in results.items() if rs}
     (out / f"{stem}.json").write_text(json.dumps({"meta": meta, "mean": mean, "images": results}, indent=1))
     lines = [f"## Ablation, x{meta['scale']}: {', '.join(Path(d).name for d in dirs)} "
-             f"({meta['images']} images), DIV2KRK-protocol kernels, seed {seed}", "",
+             f"({meta['images']} images), DIV2KRK-protocol kernels, seed {seed}"
+             + (f", training seed {meta['train_seed']}" if meta.get("train_seed", seed) != seed else ""), "",
              f"{meta['date']}, {meta['machine']}, device {meta.get('device', 'cpu')}; iterations per network: "
              f"{meta['iters']}, preset {meta['preset']}", "",
              f"Command: `{meta['command']}`", ""]
