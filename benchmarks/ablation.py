@@ -111,7 +111,8 @@ def main() -> None:
 
     def meta_now() -> dict:
         m = {"date": datetime.date.today().isoformat(), "machine": machine_description(), "device": args.device,
-             "scale": s, "train_seed": train_seed, "iters": args.iters or f"preset ({base.train.max_iters})", "preset": args.preset,
+             "scale": s, "train_seed": train_seed, "iters": args.iters or f"preset ({base.train.max_iters})",
+             "preset": args.preset,
              "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
@@ -204,9 +205,10 @@ def main() -> None:
             continue
         if want(1):
             record(ROWS[1], case, *zssr(case, "bicubic", base))
-        t0 = time.perf_counter()
-        k_est = estimate_kernel(case.lr, s).kernel
-        k_sec = time.perf_counter() - t0
+        if any(want(i) for i in (*range(2, 11), 13)):  # the rows with the estimated kernel
+            t0 = time.perf_counter()
+            k_est = estimate_kernel(case.lr, s).kernel
+            k_sec = time.perf_counter() - t0
         if want(2):
             sr, sec = zssr(case, k_est, base)
             record(ROWS[2], case, sr, sec + k_sec)
@@ -218,7 +220,7 @@ def main() -> None:
                     if want(i) and not (i > 6 and args.skip_terms)]
         if want(13):
             variants.append((ROWS[13], config_with(base, distill=SMALL)))
-        if want(5) or variants or want(3):
+        if want(5) or variants:  # (3L needs row 6, a variant)
             full = teacher_then(case, k_est, k_sec, variants=variants)
             record(ROWS[5], case, *full["teacher"])
             for row, _ in variants:
