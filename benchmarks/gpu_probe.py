@@ -40,7 +40,7 @@ def main() -> None:
         inputs = {s: make_input(s, tmp) for s in (128, 256, 512, 1024)}
         timed([upscale_cmd(inputs[128], tmp / "w", "fast", ["--iters", "20"])], env)  # warm-up
         print("| preset | input | wall s |\n|---|---|---|")
-        for preset, size in (("fast", 256), ("fast", 512), ("fast", 1024), ("balanced", 512), ("best", 512)):
+        for preset, size in (("fast", 256), ("fast", 512), ("balanced", 512), ("fast", 1024), ("best", 512)):
             sec = timed([upscale_cmd(inputs[size], tmp / "o", preset, [])], env)
             print(f"| {preset} | {size}x{size} | {sec:.1f} |", flush=True)
         print("\nProcesses sharing the GPU (each: fast preset, 128x128, zssr, 300 iterations):")

@@ -4,6 +4,8 @@
 #   bash benchmarks/gpu_run.sh smoke           # CUDA tests, the whole suite, GPU speed, parallel scaling
 #   bash benchmarks/gpu_run.sh main SECONDS    # the heavy tables, all at once, each cut off after SECONDS
 #   bash benchmarks/gpu_run.sh all SECONDS     # the tests (stop if the CUDA ones fail), main, then the probe
+#   bash benchmarks/gpu_run.sh check SECONDS   # CUDA tests, the stuck-net probe, GPU speed, then wide
+#                                              # teachers on Set5+Set14 x2 (one process per image)
 #   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
 #                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
@@ -36,6 +38,33 @@ if [ "$phase" = smoke ]; then
   python3 -c "import torch, numpy, faiss; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'numpy', numpy.__version__)"
   OMP_NUM_THREADS=4 python3 -m pytest -q -p no:cacheprovider tests 2>&1 | tail -5
   python3 benchmarks/gpu_probe.py 2>&1 | tee "$OUT/res/gpu_probe.txt"
+  exit 0
+fi
+
+if [ "$phase" = check ]; then
+  # Third loan: each part cut off on its own.
+  # Only 8 files come back from $OUT: all goes into one archive, re-packed every 30 s.
+  R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"
+  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
+  ( while sleep 30; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  python3 -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__)" | tee -a "$R/gpu.txt"
+  OMP_NUM_THREADS=4 timeout 90 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py 2>&1 | tail -5
+  timeout 150 python3 benchmarks/gpu_probe.py 2>&1 | tee "$R/gpu_probe.txt"
+  # In parallel: the whole suite on the GPU, the stuck net of the second loan (now with the restart),
+  # and teachers of twice the width distilled into the default student.
+  OMP_NUM_THREADS=2 timeout "${2:-240}" python3 -m pytest -q -p no:cacheprovider tests > "$R/suite.log" 2>&1 & pids=$!
+  OMP_NUM_THREADS=1 timeout "${2:-240}" python3 benchmarks/cuda_dead_probe.py set14/img_009_SRF_2_HR cuda --all \
+      > "$R/dead_probe.log" 2>&1 & pids="$pids $!"
+  for k in $(seq 0 18); do
+    OMP_NUM_THREADS=1 timeout "${2:-240}" python3 benchmarks/kd_variants.py teachers -s 2 \
+        --synthetic $D/hr/set5 $D/hr/set14 --device cuda --shard $k/19 -o "$R/kdv_$k.json" \
+        -v "" -v "net.width=128,distill.student_init=scratch,distill.student_iters=1" \
+        -v "distill.teacher_pre_depth=0,net.width=128" > "$R/kdv_$k.log" 2>&1 & pids="$pids $!"
+  done
+  wait $pids
+  tail -3 "$R/suite.log"; grep -h "amp\|^set14" "$R/dead_probe.log"; cat "$R"/kdv_*.log | grep -v "^T \|^E \|^S "
+  kill $packer; pack
   exit 0
 fi
 

@@ -42,15 +42,19 @@ def main() -> None:
     ap.add_argument("-s", "--scale", type=int, default=2)
     ap.add_argument("-p", "--preset", default="fast")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--shard", default="0/1", help="K/N: only the images K, K+N, K+2N, ... (one process each)")
     ap.add_argument("-o", "--output", default="")
     args = ap.parse_args()
-    s, base, dev = args.scale, preset(args.preset), torch.device("cpu")
+    s, base, dev = args.scale, preset(args.preset), torch.device(args.device)
+    k_shard, n_shard = (int(x) for x in args.shard.split("/"))
     results: dict[str, dict[str, tuple[float, float]]] = {}
 
     def score(case, sr: torch.Tensor) -> float:
         return psnr_y(quantize(sr.cpu().numpy().transpose(1, 2, 0)), case.hr, s)
 
-    for case in itertools.islice(synthetic_cases(args.synthetic, s, 0), args.limit or None):
+    cases = itertools.islice(synthetic_cases(args.synthetic, s, 0), args.limit or None)
+    for case in itertools.islice(cases, k_shard, None, n_shard):
         lr = torch.from_numpy(np.ascontiguousarray(case.lr.transpose(2, 0, 1)))
         k = estimate_kernel(case.lr, s).kernel
         r = results.setdefault(case.name, {})
@@ -70,6 +74,8 @@ def main() -> None:
                 student, _ = train_student(lr, k, s, cfg, teacher, gen, dev)
                 r[f"S {v}"] = (score(case, super_resolve(student, lr, s, k, cfg.infer, device=dev)),
                                t + time.perf_counter() - t0)
+                print(case.name, v, {x: (round(r[f"{x} {v}"][0], 2), round(r[f"{x} {v}"][1], 1)) for x in "TES"},
+                      flush=True)
         else:
             torch.manual_seed(0)
             gen = torch.Generator().manual_seed(0)
@@ -90,7 +96,7 @@ def main() -> None:
         print(f"{key:<70} {p:.3f} dB {t:.1f} s")
     if args.output:
         meta = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(), "mode": args.mode,
-                "scale": s, "preset": args.preset, "images": len(results), "variants": args.variants}
+                "scale": s, "preset": args.preset, "device": args.device, "shard": args.shard, "images": len(results), "variants": args.variants}
         Path(args.output).write_text(json.dumps({"meta": meta, "mean": mean, "images": results}, indent=1))
 
 
