@@ -199,3 +199,36 @@ def test_config_changes_from_text_take_the_fields_types():
     assert cfg.distill.w_out == preset("fast").distill.w_out  # the rest is untouched
     with pytest.raises(ValueError, match="no config field"):
         config_with_text(preset("fast"), ["distill.nonsense=1"])
+    top = config_with_text(preset("fast"), ["x4=2x2-reuse", "method=zssr"])  # the run's own fields
+    assert (top.x4, top.method, top.train) == ("2x2-reuse", "zssr", preset("fast").train)
+    with pytest.raises(ValueError, match="is a stage"):
+        config_with_text(preset("fast"), ["train=3"])
+
+
+@pytest.mark.parametrize("method", ["zssr", "kd"])
+def test_x4_reuse_trains_once_and_applies_that_network_twice(photo, tiny_cfg, monkeypatch, method):
+    import solosr.pipeline as pipeline
+
+    trained, applied = [], []
+    real_train, real_apply = pipeline.train_method, pipeline.super_resolve
+
+    def train_spy(lr, *a, **kw):
+        net, history = real_train(lr, *a, **kw)
+        trained.append((tuple(lr.shape), net))
+        return net, history
+
+    def apply_spy(net, image, *a, **kw):
+        applied.append((net, tuple(image.shape)))
+        return real_apply(net, image, *a, **kw)
+
+    monkeypatch.setattr(pipeline, "train_method", train_spy)
+    monkeypatch.setattr(pipeline, "super_resolve", apply_spy)
+    r = solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(method=method, x4="2x2-reuse"),
+                       device="cpu")
+    assert r.image.shape[:2] == (96, 96) and not r.warnings
+    assert [shape for shape, _ in trained] == [(3, 24, 24)]  # one training, on the input
+    assert [shape for _, shape in applied] == [(3, 24, 24), (3, 48, 48)]
+    assert applied[0][0] is applied[1][0] is trained[0][1]
+    assert not any(e["stage"].startswith("step2") for e in r.history)
+    with pytest.raises(ValueError, match="unknown x4 mode"):
+        solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(x4="2x3"), device="cpu")

@@ -97,6 +97,9 @@ def check_scale(scale) -> int:
     return int(scale)
 
 
+X4_MODES = ("2x2", "2x2-reuse", "direct")
+
+
 def upscale(
     image,
     scale: int = 2,
@@ -121,7 +124,7 @@ def upscale(
     `noise`: "auto" (the estimate's, when the kernel is estimated; else 0) or sigma on the 0-1 scale,
     given to the sons. `jpeg`: "auto" (the input looked JPEG-compressed: quality 75), "off"/0, or a
     quality for re-compressing the sons.
-    `kernel_x2`: at x4 with `config.x4 == "2x2"`, the x2 kernel of each step when the caller knows it
+    `kernel_x2`: at x4 with `config.x4` "2x2" or "2x2-reuse", the x2 kernel of each step when the caller knows it
     (with kernel="auto" it is estimated; with "bicubic" it is the x2 bicubic kernel; a given x4 kernel
     alone runs x4 directly).
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
@@ -132,6 +135,8 @@ def upscale(
     cfg = config or get_preset(preset)
     if method is not None:
         cfg = cfg.replace(method=method)
+    if cfg.x4 not in X4_MODES:
+        raise ValueError(f"unknown x4 mode {cfg.x4!r}; choose one of {', '.join(X4_MODES)}")
     if isinstance(image, Picture):
         pic, kind = image, "picture"
     else:
@@ -157,7 +162,7 @@ def upscale(
     # x4 as two x2 steps with the x2 kernel: the x4 kernel is that kernel applied twice, and each step
     # learns from an image four times the size of the direct x4 sons.
     steps = [(scale, k)]
-    if scale == 4 and cfg.x4 == "2x2":
+    if scale == 4 and cfg.x4 in ("2x2", "2x2-reuse"):
         k2 = kernel_x2 if kernel_x2 is not None else (
             estimate.kernel_x2 if estimate is not None else bicubic_kernel(2) if _is_bicubic(kernel) else None)
         if k2 is not None:
@@ -175,8 +180,11 @@ def upscale(
             cfg = cfg.replace(train=dataclasses.replace(cfg.train, restart_if_stuck=False),
                               distill=dataclasses.replace(cfg.distill, warmup_iters=0))
             anchor = Anchor(lr, k, scale)  # its student is made consistent with the input itself
-        net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress,
-                                                      warnings_, anchor)
+        if i > 0 and cfg.x4 == "2x2-reuse":
+            step_history = []  # the first step's network again, on its own output
+        else:
+            net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress,
+                                                          warnings_, anchor)
         timings["train"] += time.perf_counter() - t0
         if i == 0:
             used = cfg  # what Result.config shows: the first step's (a later step's drops the restart, warm-up)
