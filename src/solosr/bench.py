@@ -259,7 +259,8 @@ def config_with_text(cfg: RunConfig, changes) -> RunConfig:
         except AttributeError:
             raise ValueError(f"no config field {key!r}") from None
         if dataclasses.is_dataclass(old):
-            raise ValueError(f"{key!r} is a stage: name one of its fields, e.g. {key}.{dataclasses.fields(old)[0].name}")
+            example = f"{key}.{dataclasses.fields(old)[0].name}"
+            raise ValueError(f"{key!r} is a stage: name one of its fields, e.g. {example}")
         value = (value.lower() in ("1", "true", "yes")) if isinstance(old, bool) else type(old)(value)
         cfg = config_with(cfg, **{stage: {name: value}}) if name else cfg.replace(**{stage: value})
     return cfg
