@@ -143,6 +143,18 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
     assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input
 
 
+def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
+    out, rep = tmp_path / "out", tmp_path / "rep"
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--iters", "3", "-p", "fast", "-m",
+                       "zssr", "--x4", "2x2-reuse", "--report", str(rep)], capsys)
+    assert code == 0
+    run = json.loads((rep / "photo" / "run.json").read_text())
+    assert run["config"]["x4"] == "2x2-reuse"
+    assert {e["stage"] for e in run["history"]} == {"step1/zssr"}  # one training for the two x2 steps
+    with pytest.raises(SystemExit):
+        _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--x4", "3x3"], capsys)
+
+
 def test_loss_picture_shows_every_stage_term():
     from solosr.report import finite_runs, history_for_plot, loss_picture
 

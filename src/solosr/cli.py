@@ -20,7 +20,7 @@ from .config import PRESETS, SCALES, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
 from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
-from .pipeline import check_scale, resolve_kernel, upscale
+from .pipeline import X4_MODES, check_scale, resolve_kernel, upscale
 from .resize import degrade_np, imresize_np
 
 log = logging.getLogger("solosr")
@@ -141,6 +141,8 @@ def cmd_upscale(args) -> int:
         cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
                                       if v is not None})
     cfg = _with_iters(cfg, args.iters)
+    if args.x4 is not None:
+        cfg = cfg.replace(x4=args.x4)
     if args.kernel not in ("bicubic", "auto"):
         resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
     inputs = _expand_inputs(args.inputs)
@@ -373,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="8-transform self-ensemble at inference (default: the preset's)")
     up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
     up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
+    up.add_argument("--x4", choices=X4_MODES, default=None,
+                    help="x4 as two x2 steps each trained ('2x2', default), one training applied twice "
+                         "('2x2-reuse': about half the time), or one x4 step ('direct')")
     up.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
                     help=f"refuse inputs of more than N pixels, before decoding (default {DEFAULT_MAX_PIXELS:,})")
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")

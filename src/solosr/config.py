@@ -103,7 +103,7 @@ class InferConfig:
 class RunConfig:
     method: str = "kd"  # "kd": teacher + distilled student; "zssr": one network (the baseline)
     x4: str = "2x2"  # x4 as two x2 steps with the x2 kernel ("2x2") or in one step ("direct")
-    # "2x2-reuse": the first step's network applied twice, one training instead of two. Set5 x4, fast,
+    # "2x2-reuse" (`upscale --x4`): the first step's network applied twice, one training instead of two. Set5 x4, fast,
     # three seeds: kd 26.52 dB in 18 s per image against 26.75 in 68 s with "2x2" (ZSSR 26.24 / 26.56);
     # docs/results/ablation_x4_cap50_reuse.md.
     distill: DistillConfig = field(default_factory=DistillConfig)
