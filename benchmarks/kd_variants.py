@@ -96,7 +96,8 @@ def main() -> None:
         print(f"{key:<70} {p:.3f} dB {t:.1f} s")
     if args.output:
         meta = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(), "mode": args.mode,
-                "scale": s, "preset": args.preset, "device": args.device, "shard": args.shard, "images": len(results), "variants": args.variants}
+                "scale": s, "preset": args.preset, "device": args.device, "shard": args.shard,
+                "images": len(results), "variants": args.variants}
         Path(args.output).write_text(json.dumps({"meta": meta, "mean": mean, "images": results}, indent=1))
 
 

@@ -172,17 +172,17 @@ def upscale(
     sr = lr
     for i, (step_scale, step_k) in enumerate(steps):
         t0 = time.perf_counter()
-        anchor = None
-        if i > 0:
-            # A later step learns from the earlier step's output, and there a net that learns can be the
-            # worse one (Set5 baby x4, fast: ZSSR trained again until its second step learned 27.21 dB,
-            # left at interpolation 30.73; the teacher with the warm-up 28.06): no restart, no warm-up.
-            cfg = cfg.replace(train=dataclasses.replace(cfg.train, restart_if_stuck=False),
-                              distill=dataclasses.replace(cfg.distill, warmup_iters=0))
-            anchor = Anchor(lr, k, scale)  # its student is made consistent with the input itself
         if i > 0 and cfg.x4 == "2x2-reuse":
             step_history = []  # the first step's network again, on its own output
         else:
+            anchor = None
+            if i > 0:
+                # A later step learns from the earlier step's output, and there a net that learns can be the
+                # worse one (Set5 baby x4, fast: ZSSR trained again until its second step learned 27.21 dB,
+                # left at interpolation 30.73; the teacher with the warm-up 28.06): no restart, no warm-up.
+                cfg = cfg.replace(train=dataclasses.replace(cfg.train, restart_if_stuck=False),
+                                  distill=dataclasses.replace(cfg.distill, warmup_iters=0))
+                anchor = Anchor(lr, k, scale)  # its student is made consistent with the input itself
             net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress,
                                                           warnings_, anchor)
         timings["train"] += time.perf_counter() - t0
