@@ -6,6 +6,8 @@
 #   bash benchmarks/gpu_run.sh all SECONDS     # the tests (stop if the CUDA ones fail), main, then the probe
 #   bash benchmarks/gpu_run.sh check SECONDS   # CUDA tests, the stuck-net probe, GPU speed, then wide
 #                                              # teachers on Set5+Set14 x2 (one process per image)
+#   bash benchmarks/gpu_run.sh div2k SECONDS SCALE  # fast vs balanced, ZSSR and kd, on .devdata/div2k
+#                                              # (larger inputs), one process per image and preset
 #   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
 #                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
@@ -64,6 +66,30 @@ if [ "$phase" = check ]; then
   done
   wait $pids
   tail -3 "$R/suite.log"; grep -h "amp\|^set14" "$R/dead_probe.log"; cat "$R"/kdv_*.log | grep -v "^T \|^E \|^S "
+  kill $packer; pack
+  exit 0
+fi
+
+if [ "$phase" = div2k ]; then
+  # Fourth loan: the default preset on larger inputs. HR = the first N DIV2KRK x2 inputs in .devdata/div2k
+  # (about 1020x680, real photographs), inputs about 255x170 at x4, 510x340 at x2, DIV2KRK-protocol
+  # kernels; ZSSR and kd, preset fast against balanced; one process per image and preset.
+  s=${3:-4}
+  R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"; n=$(ls $D/div2k/*.png | wc -l)
+  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
+  ( while sleep 30; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  for p in fast balanced; do
+    for k in $(seq 0 $((n - 1))); do
+      OMP_NUM_THREADS=1 timeout "${2:-420}" python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p $p \
+          --iters 0 --device cuda --via-pipeline --rows 3,6 --shard $k/$n --tag _div2k_$p -o "$R" \
+          > "$R/${p}_$k.log" 2>&1 & pids="${pids:-} $!"
+    done
+  done
+  wait $pids  # not the packer
+  for p in fast balanced; do
+    python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p $p --iters 0 --tag _div2k_$p -o "$R" --merge 2>&1 | tail -4
+  done
   kill $packer; pack
   exit 0
 fi
