@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -153,6 +154,23 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     assert {e["stage"] for e in run["history"]} == {"step1/zssr"}  # one training for the two x2 steps
     with pytest.raises(SystemExit):
         _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--x4", "3x3"], capsys)
+
+
+def test_default_preset_follows_the_scale(tmp_path, photo_png, capsys):
+    from solosr.config import PRESETS
+
+    for scale, name in ((2, "balanced"), (4, "fast")):  # no -p: balanced, but fast at x4
+        out, rep = tmp_path / f"out{scale}", tmp_path / f"rep{scale}"
+        code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", str(scale), "--iters", "2", "-m", "zssr",
+                           "--report", str(rep)], capsys)
+        assert code == 0
+        run = json.loads((rep / "photo" / "run.json").read_text())
+        assert run["config"]["pairs"]["crop"] == PRESETS[name].pairs.crop
+        assert run["config"]["infer"] == dataclasses.asdict(PRESETS[name].infer)
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o"), "-s", "4", "-p", "balanced", "--iters",
+                       "2", "-m", "zssr", "--report", str(tmp_path / "r")], capsys)
+    run = json.loads((tmp_path / "r" / "photo" / "run.json").read_text())
+    assert code == 0 and run["config"]["infer"] == dataclasses.asdict(PRESETS["balanced"].infer)  # asked for: kept
 
 
 def test_loss_picture_shows_every_stage_term():
