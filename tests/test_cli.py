@@ -154,6 +154,9 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     assert {e["stage"] for e in run["history"]} == {"step1/zssr"}  # one training for the two x2 steps
     with pytest.raises(SystemExit):
         _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--x4", "3x3"], capsys)
+    code, _, err = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o2"), "-s", "2", "--iters", "2", "-p", "fast",
+                         "-m", "zssr", "--x4", "direct"], capsys)
+    assert code == 0 and "--x4 applies only at -s 4" in err  # said, not silently dropped
 
 
 def test_default_preset_follows_the_scale(tmp_path, photo_png, capsys):

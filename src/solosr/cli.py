@@ -143,6 +143,8 @@ def cmd_upscale(args) -> int:
     cfg = _with_iters(cfg, args.iters)
     if args.x4 is not None:
         cfg = cfg.replace(x4=args.x4)
+        if scale != 4:
+            print(f"solosr: warning: --x4 applies only at -s 4; ignored at x{scale}", file=sys.stderr)
     if args.kernel not in ("bicubic", "auto"):
         resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
     inputs = _expand_inputs(args.inputs)
