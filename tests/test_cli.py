@@ -159,10 +159,11 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     assert code == 0 and "--x4 applies only at -s 4" in err  # said, not silently dropped
 
 
-def test_default_preset_follows_the_scale(tmp_path, photo_png, capsys):
+def test_default_preset_is_fast_and_p_still_chooses(tmp_path, photo_png, capsys):
     from solosr.config import PRESETS
 
-    for scale, name in ((2, "balanced"), (4, "fast")):  # no -p: balanced, but fast at x4
+    for scale in (2, 4):  # no -p: default_preset(scale), fast at every scale (measured ahead of balanced)
+        name = "fast"
         out, rep = tmp_path / f"out{scale}", tmp_path / f"rep{scale}"
         code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", str(scale), "--iters", "2", "-m", "zssr",
                            "--report", str(rep)], capsys)

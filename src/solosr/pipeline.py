@@ -127,7 +127,7 @@ def upscale(
     `kernel_x2`: at x4 with `config.x4` "2x2" or "2x2-reuse", the x2 kernel of each step when the caller knows it
     (with kernel="auto" it is estimated; with "bicubic" it is the x2 bicubic kernel; a given x4 kernel
     alone runs x4 directly).
-    `preset`: a name in `PRESETS`; None: `default_preset(scale)` (balanced, fast at x4).
+    `preset`: a name in `PRESETS`; None: `default_preset(scale)` (fast).
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
     Raises ValueError for bad input (scale, kernel, image too small).
     """
