@@ -162,15 +162,14 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
 def test_default_preset_is_fast_and_p_still_chooses(tmp_path, photo_png, capsys):
     from solosr.config import PRESETS
 
-    for scale in (2, 4):  # no -p: default_preset(scale), fast at every scale (measured ahead of balanced)
-        name = "fast"
+    for scale in (2, 4):  # no -p: the fast preset (measured ahead of balanced) at every scale
         out, rep = tmp_path / f"out{scale}", tmp_path / f"rep{scale}"
         code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", str(scale), "--iters", "2", "-m", "zssr",
                            "--report", str(rep)], capsys)
         assert code == 0
         run = json.loads((rep / "photo" / "run.json").read_text())
-        assert run["config"]["pairs"]["crop"] == PRESETS[name].pairs.crop
-        assert run["config"]["infer"] == dataclasses.asdict(PRESETS[name].infer)
+        assert run["config"]["pairs"]["crop"] == PRESETS["fast"].pairs.crop
+        assert run["config"]["infer"] == dataclasses.asdict(PRESETS["fast"].infer)
     code, _, _ = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o"), "-s", "4", "-p", "balanced", "--iters",
                        "2", "-m", "zssr", "--report", str(tmp_path / "r")], capsys)
     run = json.loads((tmp_path / "r" / "photo" / "run.json").read_text())

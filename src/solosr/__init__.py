@@ -8,7 +8,7 @@
     (64, 64, 3)
 """
 
-from .config import PRESETS, RunConfig, default_preset, preset
+from .config import DEFAULT_PRESET, PRESETS, RunConfig, preset
 from .imageio import ImageError, Picture, read_image, write_image
 from .kernels import bicubic_kernel, center_kernel, kernel_error, random_div2krk_kernel
 from .pipeline import Result, upscale
@@ -17,7 +17,7 @@ from .resize import degrade, degrade_np, imresize, imresize_np
 __version__ = "0.1.0"
 
 __all__ = [
-    "PRESETS", "RunConfig", "default_preset", "preset", "ImageError", "Picture", "read_image", "write_image",
+    "DEFAULT_PRESET", "PRESETS", "RunConfig", "preset", "ImageError", "Picture", "read_image", "write_image",
     "bicubic_kernel", "center_kernel", "kernel_error", "random_div2krk_kernel", "Result", "upscale",
     "degrade", "degrade_np", "imresize", "imresize_np", "__version__",
 ]

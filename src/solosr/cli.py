@@ -16,7 +16,7 @@ import numpy as np
 
 from . import __version__
 from .bench import IMAGE_SUFFIXES, METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
-from .config import PRESETS, SCALES, default_preset, preset
+from .config import DEFAULT_PRESET, PRESETS, SCALES, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
 from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
@@ -136,7 +136,7 @@ def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
 
 def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
-    cfg = preset(args.preset or default_preset(scale)).replace(method=args.method)
+    cfg = preset(args.preset).replace(method=args.method)
     if args.ensemble is not None or args.tile is not None:
         cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
                                       if v is not None})
@@ -361,8 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-k", "--kernel", default="auto", metavar="auto|bicubic|FILE",
                     help="degradation kernel: 'auto' (estimated from each image, default), 'bicubic', "
                          "or a .npy/text kernel file")
-    up.add_argument("-p", "--preset", default=None, choices=list(PRESETS),
-                    help="speed/quality preset (default: fast, which measured ahead of balanced on photos)")
+    up.add_argument("-p", "--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
+                    help=f"speed/quality preset (default: {DEFAULT_PRESET}, measured ahead of balanced on photos)")
     up.add_argument("-m", "--method", default="kd", choices=["kd", "zssr"],
                     help="kd: teacher + distilled student (default); zssr: one network, the baseline")
     up.add_argument("--noise", default="auto", type=_noise_arg, metavar="auto|SIGMA",

@@ -146,18 +146,13 @@ PRESETS: dict[str, RunConfig] = {
 }
 
 
-# The preset a run gets when none is named, per scale. The fast preset is ahead of balanced for kd at a
-# third to a half of its time on every set of photographs measured: ten DIV2KRK x2 inputs (1020 px wide)
-# taken as HR, x2 inputs 510x340: 35.58 vs 35.33 dB on the CPU (60 s vs 227 s), 35.98 vs 35.46 on an H200;
-# x4 inputs 255x170: 27.01 vs 26.71 (H200); Set5 x4 26.75 vs 26.42 (three runs), Set14 x4 25.51 vs 25.26.
-# Only Set5 x2's small inputs (one run) put balanced ahead (32.84 vs 32.69). x3 is not measured and
-# follows x2 and x4. (docs/results/div2k_photos.md, ablation_x4_balanced*.md, h200/*div2k*.md)
-DEFAULT_PRESETS: dict[int, str] = {2: "fast", 3: "fast", 4: "fast"}
-
-
-def default_preset(scale: int) -> str:
-    """The name of the preset used at `scale` when none is given."""
-    return DEFAULT_PRESETS.get(int(scale), "fast")
+# The preset a run gets when none is named. The fast preset is ahead of balanced for kd at a third to a
+# half of its time on every set of photographs measured: ten DIV2KRK x2 inputs (1020 px wide) taken as HR,
+# x2 inputs 510x340: 35.58 vs 35.33 dB on the CPU (60 s vs 227 s), 35.98 vs 35.46 on an H200; x4 inputs
+# 255x170: 27.01 vs 26.71 (H200); Set5 x4 26.75 vs 26.42 (three runs), Set14 x4 25.51 vs 25.26. Only Set5
+# x2's small inputs (one run) put balanced ahead (32.84 vs 32.69). x3 is not measured.
+# (docs/results/div2k_photos.md, ablation_x4_balanced*.md, h200/*div2k*.md)
+DEFAULT_PRESET = "fast"
 
 
 def preset(name: str) -> RunConfig:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import SCALES, RunConfig, default_preset, preset as get_preset
+from .config import DEFAULT_PRESET, SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
 from .estimate import KernelEstimate, estimate_kernel
 from .distill import Anchor, train_student, train_teacher
@@ -105,7 +105,7 @@ def upscale(
     scale: int = 2,
     *,
     kernel="auto",
-    preset: str | None = None,
+    preset: str = DEFAULT_PRESET,
     method: str | None = None,
     config: RunConfig | None = None,
     seed: int = 0,
@@ -127,13 +127,13 @@ def upscale(
     `kernel_x2`: at x4 with `config.x4` "2x2" or "2x2-reuse", the x2 kernel of each step when the caller knows it
     (with kernel="auto" it is estimated; with "bicubic" it is the x2 bicubic kernel; a given x4 kernel
     alone runs x4 directly).
-    `preset`: a name in `PRESETS`; None: `default_preset(scale)` (fast).
+    `preset`: a name in `PRESETS` (default `DEFAULT_PRESET`, fast).
     `config` overrides `preset`. The same seed on the same CPU gives the same result.
     Raises ValueError for bad input (scale, kernel, image too small).
     """
     t_start = time.perf_counter()
     scale = check_scale(scale)
-    cfg = config or get_preset(preset or default_preset(scale))
+    cfg = config or get_preset(preset)
     if method is not None:
         cfg = cfg.replace(method=method)
     if cfg.x4 not in X4_MODES:
