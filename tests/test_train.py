@@ -124,3 +124,22 @@ def test_warmup_scales_the_first_steps(sampler, warmup):
     # Adam's first step moves every parameter with a gradient by the lr: here lr / warmup.
     step = net.body[-1].bias.abs().max().item()
     assert step == pytest.approx(1e-2 / max(warmup, 1), rel=1e-3)
+
+
+def test_final_decay_brings_the_lr_down_to_lr_min(sampler, monkeypatch):
+    image, s = sampler
+    seen: list[float] = []
+    step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    cfg = TrainConfig(max_iters=20, min_iters=20, eval_every=100, lr=1e-2, lr_min=1e-5, amp=False,
+                      pixels_per_iter=0, final_decay=0.5, restart_if_stuck=False)
+    train_network(SRNet(3, width=8, depth=4), s, s.validation_pair(image), cfg, device=CPU)
+    assert len(seen) == 20
+    assert seen[:10] == [1e-2] * 10
+    assert all(a > b for a, b in zip(seen[10:], seen[11:]))  # falls on every step of the last half
+    assert seen[-1] == pytest.approx(1e-5)

@@ -77,6 +77,7 @@ class TrainConfig:
     lr_drop: float = 0.1
     warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations (the teacher
     # and student take distill.warmup_iters instead)
+    final_decay: float = 0.0  # over this last share of max_iters the lr falls to lr_min on a half cosine
     restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops

@@ -130,10 +130,16 @@ def train_network(
         count = 0
         checked = stuck = False
         warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
+        decay_from = max(warmup, round(max_iters * (1 - cfg.final_decay))) if cfg.final_decay > 0 else max_iters
         for it in range(1, max_iters + 1):
             if it <= warmup:
                 for g in opt.param_groups:
                     g["lr"] = lr * g.get("lr_scale", 1.0) * it / warmup
+            elif it > decay_from:
+                t = (it - decay_from) / (max_iters - decay_from)
+                factor = cfg.lr_min / lr + (1 - cfg.lr_min / lr) * 0.5 * (1 + math.cos(math.pi * t))
+                for g in opt.param_groups:
+                    g["lr"] = lr * g.get("lr_scale", 1.0) * factor
             son_up, father = sampler.sample()
             son_up, father = as_input(son_up, device), as_input(father, device)
             with autocast(device, cfg.amp):
@@ -164,7 +170,7 @@ def train_network(
                         entry["stuck"] = (f"{stage}: no better than interpolation after {it} iterations, "
                                           "twice; the result is close to interpolation")
                         log.info(entry["stuck"])  # `upscale` passes it on in Result.warnings
-                new_lr = policy.update(val, it, lr)
+                new_lr = policy.update(val, it, lr) if it <= decay_from else lr  # the decay has its own
                 if new_lr != lr:
                     lr = new_lr
                     log.debug("%s: lr -> %.2e at iteration %d", stage, lr, it)
