@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-all lint clean
+.PHONY: setup demo test test-all clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

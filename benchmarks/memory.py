@@ -1,7 +1,9 @@
 """Peak memory of `solosr upscale -s 2` against input size (issue 5: <= 4 GiB at 2048x2048, growing no
 faster than the output pixel count).
 
-    .venv/bin/python benchmarks/memory.py -o docs/results                 # 512, 1024, 2048; preset balanced
+    .venv/bin/python benchmarks/memory.py -o docs/results                 # 512, 1024, 2048; the default preset
+
+(`docs/results/memory.md` was made with `-p balanced`, the default preset then.)
 
 Whole-process peak RSS from `/usr/bin/time -v`, inputs made as in speed.py. Training is cut to
 `--iters` iterations: its memory does not grow with its length (fixed-size crops), so this measures
@@ -20,12 +22,13 @@ from pathlib import Path
 from speed import make_input, timed_upscale
 
 from solosr.bench import machine_description
+from solosr.config import DEFAULT_PRESET
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="+", type=int, default=[512, 1024, 2048])
-    ap.add_argument("-p", "--preset", default="balanced")
+    ap.add_argument("-p", "--preset", default=DEFAULT_PRESET)
     ap.add_argument("--iters", type=int, default=100)
     ap.add_argument("-o", "--output", default="docs/results")
     args = ap.parse_args()
