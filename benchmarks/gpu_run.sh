@@ -8,6 +8,7 @@
 #                                              # teachers on Set5+Set14 x2 (one process per image)
 #   bash benchmarks/gpu_run.sh div2k SECONDS SCALE  # fast vs balanced, ZSSR and kd, on .devdata/div2k
 #                                              # (larger inputs), one process per image and preset
+#   bash benchmarks/gpu_run.sh variants SECONDS ROWS SCALE:TAG:CHANGES...  # config changes on .devdata/div2k
 #   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
 #                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
@@ -89,6 +90,35 @@ if [ "$phase" = div2k ]; then
   wait $pids  # not the packer
   for p in fast balanced; do
     python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p $p --iters 0 --tag _div2k_$p -o "$R" --merge 2>&1 | tail -4
+  done
+  kill $packer; pack
+  exit 0
+fi
+
+if [ "$phase" = variants ]; then
+  # Fifth loan: row 6 (or ROWS) of the fast preset with config changes, on .devdata/div2k, one process per
+  # image and variant. Each VARIANT is SCALE:TAG:CHANGES, CHANGES a comma-separated list of
+  # STAGE.FIELD=VALUE ("" for the preset), e.g. 2:_div2k_prelr:distill.teacher_pre_lr=0.1
+  #   [TRAIN_SEED=N] bash benchmarks/gpu_run.sh variants SECONDS ROWS VARIANT...
+  limit_s=$2; rows=$3; shift 3
+  R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"; n=$(ls $D/div2k/*.png | wc -l)
+  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
+  ( while sleep 30; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  pids=""
+  for v in "$@"; do
+    s=${v%%:*}; rest=${v#*:}; tag=${rest%%:*}; changes=${rest#*:}
+    cfg=(); IFS=, read -ra parts <<< "$changes"; for c in "${parts[@]}"; do cfg+=(--config "$c"); done
+    for k in $(seq 0 $((n - 1))); do
+      OMP_NUM_THREADS=1 timeout "$limit_s" python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p fast \
+          --iters 0 --device cuda --via-pipeline --rows "$rows" "${cfg[@]}" --train-seed "${TRAIN_SEED:-0}" --shard $k/$n --tag "$tag" -o "$R" \
+          > "$R/x${s}${tag}_$k.log" 2>&1 & pids="$pids $!"
+    done
+  done
+  wait $pids  # not the packer
+  for v in "$@"; do
+    s=${v%%:*}; rest=${v#*:}; tag=${rest%%:*}
+    python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p fast --iters 0 --tag "$tag" -o "$R" --merge 2>&1 | tail -4
   done
   kill $packer; pack
   exit 0
