@@ -77,7 +77,10 @@ class TrainConfig:
     lr_drop: float = 0.1
     warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations (the teacher
     # and student take distill.warmup_iters instead)
-    final_decay: float = 0.0  # over this last share of max_iters the lr falls to lr_min on a half cosine
+    # Over this last share of max_iters the lr falls to lr_min on a half cosine. 0.5 at the fast preset:
+    # ten DIV2K photos x4 +0.2 dB for ZSSR and kd (H200), x2 0.0 / -0.1, Set5 x4 (CPU) 0.0 / -0.1; off
+    # (docs/results/div2k_photos.md).
+    final_decay: float = 0.0
     restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops
