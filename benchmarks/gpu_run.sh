@@ -23,6 +23,9 @@ if ls .whl/*.whl >/dev/null 2>&1; then
 fi
 export PYTHONPATH="$PWD/src:/tmp/site" PYTHONUNBUFFERED=1
 phase=${1:-smoke}
+# Only a few files come back from $OUT, and nothing from an earlier call: the phases that pack write
+# everything under $R into one archive, re-packed while they run so a call cut off still returns it.
+pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
 
 if [ "$phase" = all ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
@@ -46,9 +49,7 @@ fi
 
 if [ "$phase" = check ]; then
   # Third loan: each part cut off on its own.
-  # Only 8 files come back from $OUT: all goes into one archive, re-packed every 30 s.
   R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"
-  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
   ( while sleep 30; do pack; done ) & packer=$!
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
   python3 -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__)" | tee -a "$R/gpu.txt"
@@ -77,7 +78,6 @@ if [ "$phase" = div2k ]; then
   # kernels; ZSSR and kd, preset fast against balanced; one process per image and preset.
   s=${3:-4}
   R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"; n=$(ls $D/div2k/*.png | wc -l)
-  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
   ( while sleep 30; do pack; done ) & packer=$!
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
   for p in fast balanced; do
@@ -102,7 +102,6 @@ if [ "$phase" = variants ]; then
   #   [TRAIN_SEED=N] bash benchmarks/gpu_run.sh variants SECONDS ROWS VARIANT...
   limit_s=$2; rows=$3; shift 3
   R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"; n=$(ls $D/div2k/*.png | wc -l)
-  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
   ( while sleep 30; do pack; done ) & packer=$!
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
   pids=""
@@ -131,10 +130,7 @@ export OMP_NUM_THREADS=1
 run() { local name=$1; shift; timeout "$limit" "$@" > "$R/$name.log" 2>&1; echo "$name exit $?" >> "$R/status.txt"; }
 
 if [ "$phase" = tables ]; then
-  # Only a few files come back from $OUT, and nothing from an earlier call: everything goes into one
-  # archive, re-packed every minute so a call cut off by its time limit still returns what was done.
   R=/tmp/gpu_res; mkdir -p "$R"
-  pack() { tar czf "$OUT/.results.tgz" -C "$R" . && mv "$OUT/.results.tgz" "$OUT/results.tgz"; }
   ( while sleep 60; do pack; done ) & packer=$!
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
   OMP_NUM_THREADS=1 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py > "$R/test_cuda.log" 2>&1 &
