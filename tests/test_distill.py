@@ -232,3 +232,18 @@ def test_x4_reuse_trains_once_and_applies_that_network_twice(photo, tiny_cfg, mo
     assert not any(e["stage"].startswith("step2") for e in r.history)
     with pytest.raises(ValueError, match="unknown x4 mode"):
         solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(x4="2x3"), device="cpu")
+
+
+def test_preprocessing_delay_keeps_the_module_still_while_the_body_trains(setup):
+    lr, k, cfg = setup
+    dev = torch.device("cpu")
+    torch.manual_seed(0)
+    # a delay of the whole training: the module never moves from its identity start
+    teacher, _ = train_teacher(lr, k, 2, config_with(cfg, distill={"teacher_pre_delay": 1.0}),
+                               torch.Generator().manual_seed(0), dev)
+    assert torch.count_nonzero(teacher.pre[-1].weight) == 0
+    assert torch.count_nonzero(teacher.body[-1].weight) > 0
+    torch.manual_seed(0)
+    teacher, _ = train_teacher(lr, k, 2, config_with(cfg, distill={"teacher_pre_delay": 0.5}),
+                               torch.Generator().manual_seed(0), dev)
+    assert torch.count_nonzero(teacher.pre[-1].weight) > 0

@@ -143,3 +143,23 @@ def test_final_decay_brings_the_lr_down_to_lr_min(sampler, monkeypatch):
     assert seen[:10] == [1e-2] * 10
     assert all(a > b for a, b in zip(seen[10:], seen[11:]))  # falls on every step of the last half
     assert seen[-1] == pytest.approx(1e-5)
+
+
+def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
+    image, s = sampler
+    seen: list[tuple[float, float]] = []
+    step = torch.optim.Adam.step
+
+    def spy(self, *args, **kwargs):
+        seen.append((self.param_groups[0]["lr"], self.param_groups[1]["lr"]))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    net = SRNet(3, width=8, depth=4, pre_depth=2, pre_width=8)
+    groups = [{"params": list(net.body.parameters())}, {"params": list(net.pre.parameters()), "delay": 0.5}]
+    cfg = TrainConfig(max_iters=12, min_iters=12, eval_every=100, lr=1e-2, amp=False, pixels_per_iter=0,
+                      warmup_iters=4, restart_if_stuck=False)
+    train_network(net, s, s.validation_pair(image), cfg, device=CPU, param_groups=groups)
+    body, pre = zip(*seen)
+    assert body == pytest.approx([2.5e-3, 5e-3, 7.5e-3] + [1e-2] * 9)
+    assert pre == pytest.approx([0.0] * 6 + [2.5e-3, 5e-3, 7.5e-3] + [1e-2] * 3)  # half of 12 waits

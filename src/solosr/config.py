@@ -43,6 +43,8 @@ class DistillConfig:
     teacher_pre_depth: int = 3  # conv layers of the preprocessing module g in p(z) = z + g(z)
     teacher_pre_width: int = 32
     teacher_pre_lr: float = 1.0  # the preprocessing module's learning rate, times the body's
+    teacher_pre_delay: float = 0.0  # share of the teacher's iterations the module waits (lr 0) while
+    # the body trains alone
     # The teacher (11 layers with the module) and the student train with the lr rising over their first
     # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
     # teacher 32.29 -> 32.68 dB with 50, kd 32.28 -> 32.70; ZSSR, 8 layers, 32.71 -> 32.60 with 50).

@@ -130,9 +130,10 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
                             pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
     groups = None
-    if teacher.pre is not None and d.teacher_pre_lr != 1.0:
+    if teacher.pre is not None and (d.teacher_pre_lr != 1.0 or d.teacher_pre_delay > 0):
         groups = [{"params": list(teacher.body.parameters())},
-                  {"params": list(teacher.pre.parameters()), "lr_scale": d.teacher_pre_lr}]
+                  {"params": list(teacher.pre.parameters()), "lr_scale": d.teacher_pre_lr,
+                   "delay": d.teacher_pre_delay}]
     train = dataclasses.replace(train or cfg.train, warmup_iters=d.warmup_iters)
     history = train_network(teacher, sampler, sampler.validation_pair(lr.to(device)), train,
                             device=device, progress=progress, stage="teacher", param_groups=groups)

@@ -105,7 +105,8 @@ def train_network(
 
     `step_losses(net, son_up, father)` returns named losses with the total under "loss";
     the default is the L1 reconstruction `{"loss": rec, "rec": rec}`. `param_groups` (Adam's, each
-    with an optional "lr_scale" on the learning rate) default to all of `net`'s parameters.
+    with an optional "lr_scale" on the learning rate and an optional "delay": the share of the
+    iterations it waits at lr 0 before a warm-up of its own) default to all of `net`'s parameters.
     Raises TrainingDiverged if a loss becomes non-finite. With `cfg.restart_if_stuck`, a net no better
     than interpolation at its first evaluation from STUCK_CHECK_ITER on trains again from its initial
     weights, once, with at least RESTART_WARMUP iterations of warm-up; if it is stuck again, that
@@ -132,14 +133,14 @@ def train_network(
         warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
         decay_from = max(warmup, round(max_iters * (1 - cfg.final_decay))) if cfg.final_decay > 0 else max_iters
         for it in range(1, max_iters + 1):
+            factor = 1.0
             if it <= warmup:
-                for g in opt.param_groups:
-                    g["lr"] = lr * g.get("lr_scale", 1.0) * it / warmup
+                factor = it / warmup
             elif it > decay_from:
                 t = (it - decay_from) / (max_iters - decay_from)
                 factor = cfg.lr_min / lr + (1 - cfg.lr_min / lr) * 0.5 * (1 + math.cos(math.pi * t))
-                for g in opt.param_groups:
-                    g["lr"] = lr * g.get("lr_scale", 1.0) * factor
+            for g in opt.param_groups:
+                g["lr"] = lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters, warmup)
             son_up, father = sampler.sample()
             son_up, father = as_input(son_up, device), as_input(father, device)
             with autocast(device, cfg.amp):
@@ -178,8 +179,6 @@ def train_network(
                         if progress:
                             progress(stage, max_iters, max_iters)
                         break
-                    for g in opt.param_groups:
-                        g["lr"] = lr * g.get("lr_scale", 1.0)
             if progress and (it % 10 == 0 or it == max_iters):
                 progress(stage, it, max_iters)
             if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
@@ -192,6 +191,14 @@ def train_network(
         net.train()
     net.eval()
     return history
+
+
+def _delayed(share: float, it: int, max_iters: int, warmup: int) -> float:
+    """A delayed group's part of the lr: 0 over the first `share` of the iterations, then rising to 1
+    over `warmup` iterations."""
+    if share <= 0:
+        return 1.0
+    return min(max((it - round(share * max_iters)) / max(warmup, 1), 0.0), 1.0)
 
 
 def reconstruction_losses(net: nn.Module, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
