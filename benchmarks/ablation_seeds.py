@@ -8,6 +8,10 @@ one run of a row is from another, and whether a difference between two rows outl
 For every row the runs have in common: its mean Y-PSNR in each run, the mean over runs, and the mean
 per-image standard deviation across runs. For each `--pair A,B`: the difference A - B in each run, over
 all runs (each image's mean over runs), and on how many images A is ahead on that mean.
+
+A run given as `a.json+b.json` is the two files' images together (one run made in parts). With
+`--also SUFFIX:R0,R1,...` the rows of a variant's runs (one per run, same order) join as rows with
+SUFFIX on their code, e.g. `--also d:v0.json,v1.json,v2.json --pair 6d,6`.
 """
 
 from __future__ import annotations
@@ -19,26 +23,48 @@ from pathlib import Path
 import numpy as np
 
 
-def by_row(path: Path) -> tuple[dict, dict[str, dict[str, float]], dict[str, str]]:
-    """The run's meta, {row code: {image: Y-PSNR}} and {row code: row name}."""
-    d = json.loads(path.read_text())
-    rows = {row.split()[0]: {e["image"]: e["psnr"] for e in entries} for row, entries in d["images"].items() if entries}
-    return d["meta"], rows, {row.split()[0]: row for row in d["images"]}
+def by_row(path: str, suffix: str = "") -> tuple[dict, dict[str, dict[str, float]], dict[str, str]]:
+    """The run's meta, {row code: {image: Y-PSNR}} and {row code: row name}; `path` may join files
+    with "+" (the first one's meta)."""
+    meta, rows, names = None, {}, {}
+    for part in str(path).split("+"):
+        d = json.loads(Path(part).read_text())
+        meta = meta or d["meta"]
+        for row, entries in d["images"].items():
+            code = row.split()[0] + suffix
+            names[code] = code + row[len(row.split()[0]):] + (f" ({meta['command'].split('--config ')[-1].split(' ')[0]})"
+                                                             if suffix and "--config " in meta["command"] else "")
+            rows.setdefault(code, {}).update({e["image"]: e["psnr"] for e in entries})
+    return meta, {c: r for c, r in rows.items() if r}, names
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("runs", nargs="+", type=Path, help="ablation .json files, one per training seed")
+    ap.add_argument("runs", nargs="+", help="ablation .json files, one per training seed (a+b: one run in parts)")
+    ap.add_argument("--also", action="append", default=[], metavar="SUFFIX:R0,R1,...",
+                    help="a variant's runs, one per run above, as rows with SUFFIX on their code")
     ap.add_argument("--pair", action="append", default=[], metavar="A,B", help="rows to compare, e.g. 6,3")
+    ap.add_argument("--rows", help="only these rows, e.g. 1,3,6,6d (the images are those every row has)")
     ap.add_argument("-o", "--output", type=Path, required=True, help="the markdown table (a .json beside it)")
     args = ap.parse_args()
     loaded = [by_row(p) for p in args.runs]
+    for also in args.also:
+        suffix, files = also.split(":", 1)
+        files = files.split(",")
+        if len(files) != len(loaded):
+            raise SystemExit(f"--also {also}: {len(files)} runs for {len(loaded)}")
+        for (meta, rows, names), f in zip(loaded, files):
+            _, more, more_names = by_row(f, suffix)
+            more.pop("1" + suffix, None)  # bicubic: the same in every run
+            rows.update(more)
+            names.update(more_names)
     runs = [(m, rs) for m, rs, _ in loaded]
     names = loaded[0][2]
     metas = [m for m, _ in runs]
     if len({m["scale"] for m in metas}) != 1:
         raise SystemExit("the runs have different scales")
-    rows = [r for r in runs[0][1] if all(r in rs for _, rs in runs)]
+    rows = [r for r in runs[0][1] if all(r in rs for _, rs in runs)
+            and (not args.rows or r in args.rows.split(","))]
     images = sorted(set.intersection(*(set(rs[r]) for _, rs in runs for r in rows)))
     if not images:
         raise SystemExit("no image has every row in every run")
@@ -51,14 +77,18 @@ def main() -> None:
              f"{metas[0]['iters']}. The data (images, kernels) are the same in every run; the training seed "
              "(crops, initial weights) differs.", "",
              "Command: `python benchmarks/ablation_seeds.py " + " ".join(str(p) for p in args.runs)
-             + "".join(f" --pair {q}" for q in args.pair) + f" -o {args.output}`", "", "Runs:"]
+             + "".join(f" --also {a}" for a in args.also) + (f" --rows {args.rows}" if args.rows else "")
+             + "".join(f" --pair {q}" for q in args.pair)
+             + f" -o {args.output}`", "", "Runs:"]
     lines += [f"- seed {s}: `{m['command']}`" for s, m in zip(seeds, metas)]
+    for also in args.also:
+        lines += [f"- rows with suffix {also.split(':')[0]}: {', '.join(f'`{f}`' for f in also.split(':', 1)[1].split(','))}"]
     lines += ["", f"| row | {head} | mean | per-image spread (std over runs) |",
               "|---|" + "---|" * (len(runs) + 2)]
     for r in rows:
         p = psnr[r]
         spread = float(p.std(axis=0, ddof=1).mean()) if len(runs) > 1 else float("nan")
-        lines.append(f"| {names[r]} | " + " | ".join(f"{v:.2f}" for v in p.mean(axis=1)) + f" | {p.mean():.2f} | {spread:.2f} |")
+        lines.append(f"| {names[r]} | " + " | ".join(f"{v:.2f}" for v in p.mean(axis=1)) + f" | {p.mean():.2f} | " + (f"{spread:.2f}" if len(runs) > 1 else "-") + " |")
     pairs = {}
     if args.pair:
         lines += ["", f"| difference | {head} | mean | images ahead (on the mean over runs) |",

@@ -43,8 +43,13 @@ class DistillConfig:
     teacher_pre_depth: int = 3  # conv layers of the preprocessing module g in p(z) = z + g(z)
     teacher_pre_width: int = 32
     teacher_pre_lr: float = 1.0  # the preprocessing module's learning rate, times the body's
-    teacher_pre_delay: float = 0.0  # share of the teacher's iterations the module waits (lr 0) while
-    # the body trains alone
+    # The module waits (lr 0) over this share of the teacher's iterations while the body trains alone,
+    # then warms up. Trained together from the start, the two sometimes settle badly: DIV2K im_12 x2
+    # (seed 0) teacher 33.19 dB, with the wait 36.38 (ZSSR 36.05). kd at the fast preset, CPU, with vs
+    # without the wait: DIV2K photos x2 35.90 vs 35.79 (three runs), x4 26.74 vs 26.73; Set5 x4 26.91
+    # vs 26.75 (three runs, per-image spread over runs 0.14 vs 0.45); Set5 x2 32.73 vs 32.69, Set14 x2
+    # 30.07 vs 30.08 (docs/results/div2k_photos.md, "The module waits").
+    teacher_pre_delay: float = 0.5
     # The teacher (11 layers with the module) and the student train with the lr rising over their first
     # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
     # teacher 32.29 -> 32.68 dB with 50, kd 32.28 -> 32.70; ZSSR, 8 layers, 32.71 -> 32.60 with 50).
