@@ -30,10 +30,10 @@ def by_row(path: str, suffix: str = "") -> tuple[dict, dict[str, dict[str, float
     for part in str(path).split("+"):
         d = json.loads(Path(part).read_text())
         meta = meta or d["meta"]
+        change = meta["command"].split("--config ")[-1].split(" ")[0] if "--config " in meta["command"] else ""
         for row, entries in d["images"].items():
             code = row.split()[0] + suffix
-            names[code] = code + row[len(row.split()[0]):] + (f" ({meta['command'].split('--config ')[-1].split(' ')[0]})"
-                                                             if suffix and "--config " in meta["command"] else "")
+            names[code] = code + row[len(row.split()[0]):] + (f" ({change})" if suffix and change else "")
             rows.setdefault(code, {}).update({e["image"]: e["psnr"] for e in entries})
     return meta, {c: r for c, r in rows.items() if r}, names
 
@@ -82,13 +82,15 @@ def main() -> None:
              + f" -o {args.output}`", "", "Runs:"]
     lines += [f"- seed {s}: `{m['command']}`" for s, m in zip(seeds, metas)]
     for also in args.also:
-        lines += [f"- rows with suffix {also.split(':')[0]}: {', '.join(f'`{f}`' for f in also.split(':', 1)[1].split(','))}"]
+        suffix, files = also.split(":", 1)
+        lines += [f"- rows with suffix {suffix}: " + ", ".join(f"`{f}`" for f in files.split(","))]
     lines += ["", f"| row | {head} | mean | per-image spread (std over runs) |",
               "|---|" + "---|" * (len(runs) + 2)]
     for r in rows:
         p = psnr[r]
         spread = float(p.std(axis=0, ddof=1).mean()) if len(runs) > 1 else float("nan")
-        lines.append(f"| {names[r]} | " + " | ".join(f"{v:.2f}" for v in p.mean(axis=1)) + f" | {p.mean():.2f} | " + (f"{spread:.2f}" if len(runs) > 1 else "-") + " |")
+        lines.append(f"| {names[r]} | " + " | ".join(f"{v:.2f}" for v in p.mean(axis=1)) + f" | {p.mean():.2f} | "
+                     + (f"{spread:.2f}" if len(runs) > 1 else "-") + " |")
     pairs = {}
     if args.pair:
         lines += ["", f"| difference | {head} | mean | images ahead (on the mean over runs) |",
