@@ -233,4 +233,3 @@ def test_x4_reuse_trains_once_and_applies_that_network_twice(photo, tiny_cfg, mo
     assert not any(e["stage"].startswith("step2") for e in r.history)
     with pytest.raises(ValueError, match="unknown x4 mode"):
         solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(x4="2x3"), device="cpu")
-

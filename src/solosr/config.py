@@ -48,7 +48,8 @@ class DistillConfig:
     # (seed 0) teacher 33.19 dB, with the wait 36.38 (ZSSR 36.05). kd at the fast preset, CPU, with vs
     # without the wait: DIV2K photos x2 35.90 vs 35.79 (three runs), x4 26.74 vs 26.73; Set5 x4 26.91
     # vs 26.75 (three runs, per-image spread over runs 0.14 vs 0.45); Set5 x2 32.65 vs 32.65 (three
-    # runs), Set14 x2 30.07 vs 30.08; Set14 x4 25.39 vs 25.51 (one run) (docs/results/div2k_photos.md).
+    # runs), Set14 x2 30.07 vs 30.08; Set14 x4 25.39 vs 25.51 (one run;
+    # a second on seven images -0.02) (docs/results/div2k_photos.md).
     teacher_pre_delay: float = 0.5
     # The teacher (11 layers with the module) and the student train with the lr rising over their first
     # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
