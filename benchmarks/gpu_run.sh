@@ -9,6 +9,8 @@
 #   bash benchmarks/gpu_run.sh div2k SECONDS SCALE  # fast vs balanced, ZSSR and kd, on .devdata/div2k
 #                                              # (larger inputs), one process per image and preset
 #   bash benchmarks/gpu_run.sh variants SECONDS ROWS SCALE:TAG:CHANGES...  # config changes on .devdata/div2k
+#   bash benchmarks/gpu_run.sh pdelay SECONDS  # the teacher's preprocessing module's wait: Set5+Set14 x2 rows 5, 6,
+#                                              # x4 row 6, and DIV2K im_19 x2 seed 2 (39 processes)
 #   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
 #                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
@@ -119,6 +121,38 @@ if [ "$phase" = variants ]; then
     s=${v%%:*}; rest=${v#*:}; tag=${rest%%:*}
     python3 benchmarks/ablation.py --synthetic $D/div2k -s $s -p fast --iters 0 --tag "$tag" -o "$R" --merge 2>&1 | tail -4
   done
+  kill $packer; pack
+  exit 0
+fi
+
+if [ "$phase" = pdelay ]; then
+  # Sixth loan: the teacher's preprocessing module now waits over the first half of its training (the
+  # default since 51f7bec). Rows 5, 6 at x2 and row 6 at x4 (through the pipeline) on Set5+Set14, one
+  # process per image and scale, to set beside this GPU's runs without the wait (ablation_x{2,4}_gpu.json,
+  # same seeds); and the DIV2K x2 image whose seed-2 run on this GPU was bad (im_19, shard 8 of 10).
+  limit_s=$2
+  R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"
+  ( while sleep 30; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  python3 -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__)" | tee -a "$R/gpu.txt"
+  pids=""
+  for k in $(seq 0 18); do
+    OMP_NUM_THREADS=1 timeout "$limit_s" python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 2 \
+        -p fast --iters 0 --device cuda --rows 5,6 --shard $k/19 --tag _gpu_pdelay -o "$R" > "$R/x2_$k.log" 2>&1 &
+    pids="$pids $!"
+    OMP_NUM_THREADS=1 timeout "$limit_s" python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s 4 \
+        -p fast --iters 0 --device cuda --via-pipeline --rows 6 --shard $k/19 --tag _gpu_pdelay -o "$R" \
+        > "$R/x4_$k.log" 2>&1 & pids="$pids $!"
+  done
+  OMP_NUM_THREADS=1 timeout "$limit_s" python3 benchmarks/ablation.py --synthetic $D/div2k -s 2 -p fast --iters 0 \
+      --device cuda --via-pipeline --rows 6 --train-seed 2 --shard 8/10 --tag _div2k_pdelay_seed2 -o "$R" \
+      > "$R/div2k_im19.log" 2>&1 & pids="$pids $!"
+  wait $pids  # not the packer
+  for s in 2 4; do
+    python3 benchmarks/ablation.py --synthetic $D/hr/set5 $D/hr/set14 -s $s -p fast --iters 0 --tag _gpu_pdelay \
+        -o "$R" --merge 2>&1 | tail -4
+  done
+  grep -h "dB" "$R/div2k_im19.log"
   kill $packer; pack
   exit 0
 fi
