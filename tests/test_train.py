@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from solosr import train
 from solosr.config import PairsConfig, TrainConfig
 from solosr.kernels import bicubic_kernel
 from solosr.nets import SRNet
@@ -163,3 +164,18 @@ def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
     body, pre = zip(*seen)
     assert body == pytest.approx([2.5e-3, 5e-3, 7.5e-3] + [1e-2] * 9)
     assert pre == pytest.approx([0.0] * 6 + [2.5e-3, 5e-3, 7.5e-3] + [1e-2] * 3)  # half of 12 waits
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_and_channels_last_only_where_the_cpu_computes_bf16(monkeypatch, native):
+    # Emulated bf16 is about 13x slower than fp32 (an AVX2 EPYC): there the CPU must train in fp32.
+    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: native)
+    cpu = torch.device("cpu")
+    with train.autocast(cpu, True):
+        assert torch.is_autocast_enabled("cpu") is native
+    with train.autocast(cpu, False):
+        assert not torch.is_autocast_enabled("cpu")
+    net = train.prepare(torch.nn.Conv2d(3, 8, 3), cpu)
+    assert net.weight.is_contiguous(memory_format=torch.channels_last) is native
+    x = train.as_input(torch.rand(1, 3, 8, 8), cpu)
+    assert x.is_contiguous(memory_format=torch.channels_last) is native

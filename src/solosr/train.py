@@ -5,6 +5,7 @@ reconstruction error of the image itself (ZSSR's policy), and training stops whe
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -50,23 +51,42 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+@functools.cache
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX). Elsewhere torch emulates bf16, far
+    slower than fp32: on a 2-core AMD EPYC with AVX2, one training step of the fast preset's net (batch 4
+    of 96x96) took 6.6 s with bf16 autocast against 0.49 s in fp32."""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:
+        return any(bool(probe()) for probe in probes if probe is not None)
+    except Exception:  # a private torch API that may change: fp32 is the safe answer
+        return False
+
+
+def fast_cpu_path(device: torch.device) -> bool:
+    """bf16 autocast and channels-last on the CPU: about 2x faster training where bf16 is native (AVX-512
+    BF16), same PSNR; without it fp32 in the default layout is the faster (0.49 s per step against 0.61
+    channels-last on the AVX2 EPYC above)."""
+    return device.type == "cpu" and cpu_has_fast_bf16()
+
+
 def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast: about 2x faster training on AVX-512-bf16 CPUs and on GPUs, same PSNR."""
-    if not enabled:
+    """bf16 autocast where it helps: on GPUs, and on CPUs with native bf16 (`cpu_has_fast_bf16`)."""
+    if not enabled or (device.type == "cpu" and not cpu_has_fast_bf16()):
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def prepare(net: nn.Module, device: torch.device) -> nn.Module:
     net = net.to(device)
-    if device.type == "cpu":
+    if fast_cpu_path(device):
         net = net.to(memory_format=torch.channels_last)
     return net
 
 
 def as_input(x: torch.Tensor, device: torch.device) -> torch.Tensor:
     x = x.to(device)
-    return x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" and x.ndim == 4 else x
+    return x.contiguous(memory_format=torch.channels_last) if fast_cpu_path(device) and x.ndim == 4 else x
 
 
 @dataclass
