@@ -55,7 +55,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 def cpu_has_fast_bf16() -> bool:
     """Whether this CPU computes bf16 natively (AVX-512 BF16 or AMX). Elsewhere torch emulates bf16, far
     slower than fp32: on a 2-core AMD EPYC with AVX2, one training step of the fast preset's net (batch 4
-    of 96x96) took 6.6 s with bf16 autocast against 0.49 s in fp32."""
+    of 96x96) took 6.4 s with bf16 autocast against 0.55 s in fp32 (`benchmarks/cpu_precision.py`)."""
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     try:
         return any(bool(probe()) for probe in probes if probe is not None)
@@ -65,7 +65,7 @@ def cpu_has_fast_bf16() -> bool:
 
 def fast_cpu_path(device: torch.device) -> bool:
     """bf16 autocast and channels-last on the CPU: about 2x faster training where bf16 is native (AVX-512
-    BF16), same PSNR; without it fp32 in the default layout is the faster (0.49 s per step against 0.61
+    BF16), same PSNR; without it fp32 in the default layout is the faster (0.55 s per step against 0.63
     channels-last on the AVX2 EPYC above)."""
     return device.type == "cpu" and cpu_has_fast_bf16()
 
