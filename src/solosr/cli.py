@@ -22,7 +22,7 @@ from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
 from .pipeline import X4_MODES, check_scale, resolve_kernel, upscale
 from .resize import degrade_np, imresize_np
-from .train import cpu_has_fast_bf16
+from .train import uses_bf16
 
 log = logging.getLogger("solosr")
 
@@ -129,7 +129,7 @@ def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
         "kernel": {"size": list(k.shape), "source": "estimated" if est else "given",
                    **({"confidence": est.confidence, "fallback": est.fallback, "noise_sigma": est.noise_sigma,
                        "jpeg": est.jpeg, "blockiness": est.blockiness, "seconds": est.seconds} if est else {})},
-        "bf16": bool(result.config.train.amp and (result.device != "cpu" or cpu_has_fast_bf16())),
+        "bf16": uses_bf16(torch.device(result.device), result.config.train.amp),
         "versions": {"solosr": __version__, "torch": torch.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }

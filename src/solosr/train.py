@@ -70,9 +70,14 @@ def fast_cpu_path(device: torch.device) -> bool:
     return device.type == "cpu" and cpu_has_fast_bf16()
 
 
+def uses_bf16(device: torch.device, enabled: bool) -> bool:
+    """Whether the nets run in bf16: asked for (`amp`), on a GPU or a CPU with native bf16."""
+    return enabled and (device.type != "cpu" or cpu_has_fast_bf16())
+
+
 def autocast(device: torch.device, enabled: bool):
-    """bf16 autocast where it helps: on GPUs, and on CPUs with native bf16 (`cpu_has_fast_bf16`)."""
-    if not enabled or (device.type == "cpu" and not cpu_has_fast_bf16()):
+    """bf16 autocast where it helps (`uses_bf16`), else nothing."""
+    if not uses_bf16(device, enabled):
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
