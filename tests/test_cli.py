@@ -5,9 +5,11 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from solosr.cli import main
+from solosr.train import uses_bf16
 
 
 @pytest.fixture
@@ -141,6 +143,7 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
     run = json.loads((folder / "run.json").read_text())
     assert run["config"]["method"] == "zssr" and run["kernel"]["source"] == "estimated"
     assert {"solosr", "torch"} <= set(run["versions"]) and run["history"]
+    assert run["bf16"] is uses_bf16(torch.device(run["device"]), run["config"]["train"]["amp"])
     assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input
 
 
