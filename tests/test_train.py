@@ -7,7 +7,8 @@ from solosr.config import PairsConfig, TrainConfig
 from solosr.kernels import bicubic_kernel
 from solosr.nets import SRNet
 from solosr.pairs import PairSampler
-from solosr.train import RESTART_WARMUP, STUCK_CHECK_ITER, reconstruction_losses, train_network
+from solosr.train import (RESTART_WARMUP, STUCK_CHECK_ITER, STUCK_CHECK_LATEST, reconstruction_losses,
+                          stuck_check_iter, train_network)
 
 CPU = torch.device("cpu")
 
@@ -88,6 +89,22 @@ def test_short_runs_are_not_checked(sampler):
     kill(net)
     history = train_network(net, s, s.validation_pair(image), config(STUCK_CHECK_ITER), device=CPU)
     assert not any("restarted" in e or "stuck" in e for e in history)  # no room left to train again
+
+
+def test_a_longer_run_is_checked_later(sampler):
+    """A net may start learning after iteration 100 (fp32, Set5 baby): a run of 400 or more iterations
+    is judged at STUCK_CHECK_LATEST, not earlier, and a dead net still trains again there."""
+    image, s = sampler
+    iters = 2 * STUCK_CHECK_LATEST
+    assert stuck_check_iter(2 * STUCK_CHECK_ITER) == STUCK_CHECK_ITER < STUCK_CHECK_LATEST
+    assert stuck_check_iter(iters) == stuck_check_iter(10 * iters) == STUCK_CHECK_LATEST
+    net = SRNet(3, width=8, depth=4)
+    kill(net)
+    history = train_network(net, s, s.validation_pair(image), config(iters), device=CPU)
+    restarted = [e["iter"] for e in history if "restarted" in e]
+    assert restarted == [STUCK_CHECK_LATEST]  # evaluations every 50: the ones at 100 and 150 passed over
+    assert [e["iter"] for e in history if "stuck" in e] == [STUCK_CHECK_LATEST]  # dead again on the second try
+    assert history[-1]["iter"] == iters
 
 
 def test_upscale_reports_a_net_that_learned_nothing(photo, tiny_cfg, monkeypatch):
