@@ -1,5 +1,5 @@
 """Seconds per training step of the fast preset's teacher on this CPU, in each precision and memory
-layout: which one `train.fast_cpu_path` should pick here.
+layout: which ones `train.uses_bf16` and `train.uses_channels_last` should pick here.
 
     .venv/bin/python benchmarks/cpu_precision.py            # prints a Markdown table
     .venv/bin/python benchmarks/cpu_precision.py --steps 10
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from solosr.bench import machine_description
 from solosr.config import preset
 from solosr.nets import SRNet
-from solosr.train import cpu_has_fast_bf16
+from solosr.train import cpu_compute_path
 
 
 def step_seconds(bf16: bool, channels_last: bool, steps: int) -> float:
@@ -54,7 +54,7 @@ def main() -> None:
     probes = {name: getattr(torch.cpu, name)() for name in dir(torch.cpu) if name.startswith("_is_")}
     print(f"{datetime.date.today().isoformat()}, {machine_description()}")
     print(f"torch.cpu probes: {', '.join(f'{k[4:-10]} {v}' for k, v in probes.items())}")
-    print(f"solosr trains on this CPU in {'bf16, channels-last' if cpu_has_fast_bf16() else 'fp32, default layout'}\n")
+    print(f"solosr trains on this CPU in {cpu_compute_path()}\n")
     print("| precision | layout | s / step |\n|---|---|---|")
     for bf16 in (False, True):
         for channels_last in (False, True):

@@ -183,10 +183,12 @@ def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
     assert pre == pytest.approx([0.0] * 6 + [2.5e-3, 5e-3, 7.5e-3] + [1e-2] * 3)  # half of 12 waits
 
 
-@pytest.mark.parametrize("native", [False, True])
-def test_bf16_and_channels_last_only_where_the_cpu_computes_bf16(monkeypatch, native):
-    # Emulated bf16 is about 11.6x slower than fp32 (an AVX2 EPYC): there the CPU must train in fp32.
+@pytest.mark.parametrize("native, avx512", [(False, False), (False, True), (True, True)])
+def test_bf16_only_where_the_cpu_computes_it_and_channels_last_with_avx512(monkeypatch, native, avx512):
+    # Emulated bf16 is about 11.6x slower than fp32 (an AVX2 EPYC): there the CPU must train in fp32,
+    # in the default layout; with AVX-512 but no bf16, fp32 channels-last is the faster (0.26 s vs 0.34).
     monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: native)
+    monkeypatch.setattr(train, "cpu_has_avx512", lambda: avx512)
     cpu = torch.device("cpu")
     assert train.uses_bf16(cpu, True) is native and not train.uses_bf16(cpu, False)
     with train.autocast(cpu, True):
@@ -194,6 +196,8 @@ def test_bf16_and_channels_last_only_where_the_cpu_computes_bf16(monkeypatch, na
     with train.autocast(cpu, False):
         assert not torch.is_autocast_enabled("cpu")
     net = train.prepare(torch.nn.Conv2d(3, 8, 3), cpu)
-    assert net.weight.is_contiguous(memory_format=torch.channels_last) is native
+    assert net.weight.is_contiguous(memory_format=torch.channels_last) is avx512
     x = train.as_input(torch.rand(1, 3, 8, 8), cpu)
-    assert x.is_contiguous(memory_format=torch.channels_last) is native
+    assert x.is_contiguous(memory_format=torch.channels_last) is avx512
+    assert train.cpu_compute_path().startswith("bf16" if native else "fp32")
+    assert train.cpu_compute_path().endswith("channels-last" if avx512 else "default layout")

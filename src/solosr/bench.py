@@ -25,7 +25,7 @@ from .niqe import niqe as niqe_score
 from .pairs import jpeg_roundtrip
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
-from .train import cpu_has_fast_bf16
+from .train import cpu_compute_path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -155,9 +155,8 @@ def machine_description() -> str:
     except (OSError, StopIteration):
         pass
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
-    cpu_math = "bf16 autocast" if cpu_has_fast_bf16() else "fp32 (no native bf16)"
     return (f"{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-            f"CPU training in {cpu_math}")
+            f"CPU training in {cpu_compute_path()}")
 
 
 def run_bench(cases: Iterator[Case], scale: int, methods: list[str], cfg: RunConfig, *, seed: int = 0,
