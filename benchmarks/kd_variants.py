@@ -4,7 +4,7 @@
     # ensemble with 2 back-projection steps (E, the student's soft target) and the student made from it (S)
     .venv/bin/python benchmarks/kd_variants.py teachers -s 2 --synthetic ../shared/data/hr/set5 \\
         -v "distill.teacher_pre_depth=0" -v "" -v "distill.teacher_pre_lr=0.1"
-    # student variants, all distilled from one default teacher per image
+    # student variants, all distilled from one default teacher per image (T: that teacher, one pass)
     .venv/bin/python benchmarks/kd_variants.py students -s 2 --synthetic ../shared/data/hr/set5 \\
         -v "" -v "distill.target_backprojection=8,distill.w_cycle=4" -v "distill.w_out=4,distill.w_feat=0"
 
@@ -79,7 +79,9 @@ def main() -> None:
         else:
             torch.manual_seed(0)
             gen = torch.Generator().manual_seed(0)
+            t0 = time.perf_counter()
             teacher, _ = train_teacher(lr, k, s, base, gen, dev)
+            r["T"] = (score(case, super_resolve(teacher, lr, s, k, base.infer, device=dev)), time.perf_counter() - t0)
             state = gen.get_state()
             for v in args.variants:
                 cfg = config_with_text(base, filter(None, v.split(",")))

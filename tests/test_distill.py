@@ -58,6 +58,17 @@ def test_teacher_stays_frozen_while_the_student_trains(setup):
     assert {"rec", "kd_feat", "kd_out", "cycle", "loss"} <= set(history[-1])
 
 
+@pytest.mark.parametrize("scale_lr", [1.0, 0.1])
+def test_the_students_learning_rate_is_its_own(setup, scale_lr):
+    lr, k, cfg = setup
+    dev = torch.device("cpu")
+    gen = torch.Generator().manual_seed(0)
+    teacher, teacher_history = train_teacher(lr, k, 2, cfg, gen, dev)
+    _, history = train_student(lr, k, 2, config_with(cfg, distill={"student_lr": scale_lr}), teacher, gen, dev)
+    assert teacher_history[0]["lr"] == cfg.train.lr  # the teacher keeps the preset's
+    assert history[0]["lr"] == pytest.approx(cfg.train.lr * scale_lr)
+
+
 def test_student_losses_are_finite_and_decrease(setup):
     lr, k, cfg = setup
     dev = torch.device("cpu")

@@ -72,6 +72,7 @@ class DistillConfig:
     student_init: str = "teacher"  # or "scratch": start from the teacher's weights (same width/depth only)
     student_pre: bool = True  # the student gets the teacher's preprocessing module (copied, trained on)
     student_iters: float = 1.0  # the student trains for this times train.max_iters, after the teacher
+    student_lr: float = 1.0  # the student's learning rate, times train.lr (it starts from the trained teacher)
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,8 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
         net.body.load_state_dict(teacher.body.state_dict())
     student = prepare(Student(net, teacher.width), device)
     k = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=device)
-    train = dataclasses.replace(train or _scaled(cfg.train, d.student_iters), warmup_iters=d.warmup_iters)
+    train = train or _scaled(cfg.train, d.student_iters)
+    train = dataclasses.replace(train, warmup_iters=d.warmup_iters, lr=train.lr * d.student_lr)
     history = train_network(student, sampler, sampler.validation_pair(lr.to(device)), train,
                             device=device, progress=progress, stage="student",
                             step_losses=student_step(teacher, true_scale, d, k, scale, device))
