@@ -5,7 +5,7 @@ import torch
 import solosr
 from solosr.bench import config_with
 from solosr.config import preset
-from solosr.distill import Anchor, TrueScaleSampler, student_step, train_student, train_teacher
+from solosr.distill import Anchor, TrueScaleSampler, local_affinity, student_step, train_student, train_teacher
 from solosr.kernels import random_div2krk_kernel
 from solosr.nets import SRNet, Student
 from solosr.pairs import PairSampler
@@ -103,6 +103,41 @@ def test_each_loss_term_switches_off(setup, off):
         assert name not in losses  # not even computed
     else:
         assert weights["rec"] == 0  # logged for the history, but out of the total
+
+
+def test_local_affinity_sees_how_pixels_relate_not_which_channels_say_it():
+    gen = torch.Generator().manual_seed(0)
+    f = torch.rand(2, 6, 17, 16, generator=gen)
+    a = local_affinity(f, window=8)
+    assert a.shape == (2, 4, 64, 64)  # a 2x2 grid of whole 8x8 tiles; the 17th row is left out
+    assert torch.allclose(a.diagonal(dim1=-2, dim2=-1), torch.ones(2, 4, 64), atol=1e-5)
+    assert torch.allclose(a, a.transpose(-1, -2))
+    # channels permuted and scaled: the same affinity (the student needs no adapter for it)
+    assert torch.allclose(local_affinity(3.0 * f[:, torch.randperm(6, generator=gen)]), a, atol=1e-5)
+    # a different arrangement of the same values in space gives a different one
+    assert (local_affinity(f.flip(-1)) - a).abs().mean() > 0.01
+    assert torch.count_nonzero(local_affinity(torch.zeros(1, 6, 8, 8))) == 0  # all ReLUs off: no NaN
+
+
+def test_the_affinity_feature_term_trains_the_student_without_its_adapter(setup):
+    lr, k, cfg = setup
+    cfg = config_with(cfg, distill={"feat_loss": "affinity", "w_out": 0.0, "w_cycle": 0.0, "w_rec": 0.0})
+    gen = torch.Generator().manual_seed(0)
+    teacher = SRNet(3, width=16, depth=4, pre_depth=2)
+    torch.nn.init.normal_(teacher.body[-1].weight, std=0.1)
+    sampler = PairSampler(lr, k, 2, cfg.pairs, gen)
+    true_scale = TrueScaleSampler(lr, torch.rand(3, 96, 96), 2, 32, 2, gen)
+    step = student_step(teacher, true_scale, cfg.distill, torch.as_tensor(k, dtype=torch.float32), 2,
+                        torch.device("cpu"))
+    student = Student(SRNet(3, width=8, depth=4), teacher.width)
+    losses = step(student, *sampler.sample())
+    assert set(losses) == {"rec", "kd_feat", "loss"} and losses["kd_feat"] > 0
+    losses["loss"].backward()
+    assert student.adapter.weight.grad is None  # the student's own feature, a different width from the teacher's
+    assert student.net.body[0].weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="feat_loss"):
+        student_step(teacher, true_scale, config_with(cfg, distill={"feat_loss": "gram"}).distill,
+                     torch.as_tensor(k, dtype=torch.float32), 2, torch.device("cpu"))
 
 
 def test_cycle_loss_is_zero_for_a_consistent_output():

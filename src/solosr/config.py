@@ -59,6 +59,10 @@ class DistillConfig:
     student_depth: int = 8
     w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs
     w_feat: float = 0.1  # middle features of the student (through an adapter) vs the teacher's
+    # What the feature term compares: "l1", the features themselves; "affinity", how alike each pair of
+    # pixels' feature vectors is (cosine) within 8x8 windows, as FAKD does over whole maps (no adapter:
+    # the affinity of a map does not change when its channels are mixed by a rotation or permuted).
+    feat_loss: str = "l1"
     w_out: float = 1.0  # |S(y) - T(y)|_1 on crops of the input image (the true scale)
     w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
     # x4 as two x2 steps: the second step's cycle term compares with the original input (through the

@@ -77,6 +77,24 @@ class TrueScaleSampler:
         return up, tgt, low
 
 
+FEAT_LOSSES = ("l1", "affinity")
+AFFINITY_WINDOW = 8
+
+
+def local_affinity(feature: torch.Tensor, window: int = AFFINITY_WINDOW) -> torch.Tensor:
+    """(B,C,H,W) -> (B,N,w*w,w*w): cosine similarity of every two pixels' feature vectors in each of
+    the N non-overlapping `window` x `window` tiles (a partial tile at the bottom/right edge is left out).
+
+    A pixel whose feature vector is all zero (every ReLU off) is like no other pixel: its row is zero.
+    """
+    b, c, h, w = feature.shape
+    wh, ww = min(window, h), min(window, w)
+    f = feature[..., :h - h % wh, :w - w % ww].float()
+    f = f.reshape(b, c, h // wh, wh, w // ww, ww).permute(0, 2, 4, 3, 5, 1).reshape(b, -1, wh * ww, c)
+    f = F.normalize(f, dim=-1, eps=1e-6)
+    return f @ f.transpose(-1, -2)
+
+
 def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
                  scale: int, device: torch.device):
     """The student's training step: named losses, the weighted total under "loss".
@@ -87,14 +105,21 @@ def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfi
         kernel = torch.as_tensor(np.asarray(true_scale.anchor.kernel, dtype=np.float32), device=device)
         scale = true_scale.anchor.scale
     margin = kernel.shape[-1] // (2 * scale) + 2  # LR pixels near a crop edge see padding, not image
+    if cfg.feat_loss not in FEAT_LOSSES:
+        raise ValueError(f"distill.feat_loss must be one of {', '.join(FEAT_LOSSES)}, not {cfg.feat_loss!r}")
 
     def step(student: Student, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
         losses: dict[str, torch.Tensor] = {}
         if cfg.w_feat > 0:
-            out, feat = student(son_up, return_features=True)
+            # the affinity compares the student's own feature: it needs no adapter to the teacher's channels
+            affinity = cfg.feat_loss == "affinity"
+            out, feat = (student.net if affinity else student)(son_up, return_features=True)
             with torch.no_grad():
                 _, t_feat = teacher(son_up, return_features=True)
-            losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
+            if affinity:
+                losses["kd_feat"] = F.l1_loss(local_affinity(feat), local_affinity(t_feat))
+            else:
+                losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
         else:
             out = student(son_up)
         losses["rec"] = F.l1_loss(out.float(), father.float())
