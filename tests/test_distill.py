@@ -140,6 +140,34 @@ def test_the_affinity_feature_term_trains_the_student_without_its_adapter(setup)
                      torch.as_tensor(k, dtype=torch.float32), 2, torch.device("cpu"))
 
 
+def test_kernel_jitter_gives_the_teachers_sons_a_family_of_kernels(setup, monkeypatch):
+    lr, k, cfg = setup
+    plain = PairSampler(lr, k, 2, cfg.pairs, torch.Generator().manual_seed(0))
+    jit = PairSampler(lr, k, 2, cfg.pairs, torch.Generator().manual_seed(1), kernel_jitter=0.2)
+    assert len(plain.son_kernels) == 1 and len(jit.son_kernels) == 16
+    assert jit.kernel.shape[0] == np.asarray(k).shape[0] + 4  # the family's wider grid
+    chosen = []
+    monkeypatch.setattr(solosr.pairs, "degrade", lambda x, kern, s: (chosen.append(kern), degrade(x, kern, s))[1])
+    for _ in range(12):
+        son_up, father = jit.sample()
+        assert son_up.shape == father.shape and torch.isfinite(son_up).all()
+    # each batch's sons take one member of the family, drawn by the sampler's generator
+    assert len({id(c) for c in chosen}) > 1 and all(any(c is f for f in jit.son_kernels) for c in chosen)
+    # the validation pair keeps the estimate: the same blur as without the jitter
+    v_up, v_father = jit.validation_pair(lr)
+    p_up, p_father = plain.validation_pair(lr)
+    assert torch.allclose(v_up, p_up, atol=1e-5) and torch.equal(v_father, p_father)
+    # the teacher's sampler takes distill.teacher_kernel_jitter; ZSSR's and the student's keep none
+    made = []
+    monkeypatch.setattr(solosr.distill, "PairSampler",
+                        lambda *a, kernel_jitter=0.0, **kw: made.append(kernel_jitter) or PairSampler(
+                            *a, kernel_jitter=kernel_jitter, **kw))
+    short = config_with(cfg, distill={"teacher_kernel_jitter": 0.2}, train={"max_iters": 10, "min_iters": 10})
+    teacher, _ = train_teacher(lr, k, 2, short, torch.Generator().manual_seed(0), torch.device("cpu"))
+    train_student(lr, k, 2, short, teacher, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert made == [0.2, 0.0]
+
+
 def test_cycle_loss_is_zero_for_a_consistent_output():
     k = random_div2krk_kernel(2, np.random.default_rng(0))
     hr = torch.rand(1, 3, 64, 64)

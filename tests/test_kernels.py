@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from solosr.kernels import (bicubic_kernel, center_kernel, center_of_mass, compose_x2_to_x4, gaussian_kernel,
-                            kernel_error, load_kernel, random_div2krk_kernel)
+                            jittered_kernels, kernel_error, load_kernel, random_div2krk_kernel, warp_kernel)
 from solosr.resize import degrade_np
 
 
@@ -73,3 +73,28 @@ def test_load_kernel_text_and_npy(tmp_path):
     np.save(tmp_path / "k.npy", g)
     a, b = load_kernel(str(tmp_path / "k.txt"), 2), load_kernel(str(tmp_path / "k.npy"), 2)
     assert np.allclose(a, b) and abs(a.sum() - 1) < 1e-9
+
+
+def _second_moments(k):
+    c = center_of_mass(k)
+    y, x = np.indices(k.shape)
+    return np.array([((y - c[0]) ** 2 * k).sum(), ((x - c[1]) ** 2 * k).sum()])
+
+
+@pytest.mark.parametrize("stretch", [0.85, 1.0, 1.2])
+def test_a_warped_kernel_is_the_same_blur_stretched_and_stays_centred(stretch):
+    k = center_kernel(gaussian_kernel(13, 1.5, 0.8, 0.3), 2)
+    w = warp_kernel(k, 2, stretch * np.eye(2), pad=2)
+    assert w.shape == (17, 17) and w.sum() == pytest.approx(1.0, abs=1e-5) and w.min() >= 0
+    assert np.allclose(center_of_mass(w), center_of_mass(k) + 2, atol=1e-3)  # where degrade wants it
+    assert np.allclose(_second_moments(w) / _second_moments(k), stretch**2, rtol=0.02)
+
+
+def test_a_jittered_family_spreads_around_the_estimate():
+    k = center_kernel(gaussian_kernel(13, 1.2), 2)
+    fam = jittered_kernels(k, 2, 0.15, 16, np.random.default_rng(0))
+    assert len(fam) == 16 and all(f.shape == (17, 17) for f in fam)
+    assert np.allclose(fam[0][2:-2, 2:-2], k, atol=1e-6)  # the estimate itself comes first
+    widths = [np.sqrt(_second_moments(f).sum() / _second_moments(k).sum()) for f in fam[1:]]
+    assert min(widths) < 0.97 and max(widths) > 1.03  # narrower and wider ones
+    assert all(0.6 < w < 1.6 for w in widths)

@@ -55,6 +55,9 @@ class DistillConfig:
     # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
     # teacher 32.29 -> 32.68 dB with 50, kd 32.28 -> 32.70; ZSSR, 8 layers, 32.71 -> 32.60 with 50).
     warmup_iters: int = 50
+    # The teacher's sons are blurred by kernels stretched around the estimate by exp(N(0, this)) along
+    # two random axes (0: the estimate alone), so the preprocessing module has a kernel error to undo.
+    teacher_kernel_jitter: float = 0.0
     student_width: int = 64
     student_depth: int = 8
     w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs

@@ -153,7 +153,7 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     d = cfg.distill
     teacher = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth,
                             pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
-    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
+    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen, kernel_jitter=d.teacher_kernel_jitter)
     groups = None
     if teacher.pre is not None and (d.teacher_pre_lr != 1.0 or d.teacher_pre_delay > 0):
         groups = [{"params": list(teacher.body.parameters())},
