@@ -82,18 +82,22 @@ def test_student_losses_are_finite_and_decrease(setup):
     assert last["loss"] < first["loss"]
 
 
-@pytest.mark.parametrize("off", ["w_rec", "w_feat", "w_out", "w_cycle"])
-def test_each_loss_term_switches_off(setup, off):
-    lr, k, cfg = setup
-    cfg = config_with(cfg, distill={off: 0.0})
+def _one_student_step(lr, k, cfg, teacher):
+    """The named losses of one student step at x2 (a tiny student, a random soft target), and the student."""
     gen = torch.Generator().manual_seed(0)
-    teacher = SRNet(3, width=16, depth=4, pre_depth=2)
     sampler = PairSampler(lr, k, 2, cfg.pairs, gen)
     true_scale = TrueScaleSampler(lr, torch.rand(3, 96, 96), 2, 32, 2, gen)
     step = student_step(teacher, true_scale, cfg.distill, torch.as_tensor(k, dtype=torch.float32), 2,
                         torch.device("cpu"))
     student = Student(SRNet(3, width=8, depth=4), teacher.width)
-    losses = step(student, *sampler.sample())
+    return step(student, *sampler.sample()), student
+
+
+@pytest.mark.parametrize("off", ["w_rec", "w_feat", "w_out", "w_cycle"])
+def test_each_loss_term_switches_off(setup, off):
+    lr, k, cfg = setup
+    cfg = config_with(cfg, distill={off: 0.0})
+    losses, _ = _one_student_step(lr, k, cfg, SRNet(3, width=16, depth=4, pre_depth=2))
     name = {"w_rec": "rec", "w_feat": "kd_feat", "w_out": "kd_out", "w_cycle": "cycle"}[off]
     weights = {"rec": cfg.distill.w_rec, "kd_feat": cfg.distill.w_feat, "kd_out": cfg.distill.w_out,
                "cycle": cfg.distill.w_cycle}
@@ -122,22 +126,15 @@ def test_local_affinity_sees_how_pixels_relate_not_which_channels_say_it():
 def test_the_affinity_feature_term_trains_the_student_without_its_adapter(setup):
     lr, k, cfg = setup
     cfg = config_with(cfg, distill={"feat_loss": "affinity", "w_out": 0.0, "w_cycle": 0.0, "w_rec": 0.0})
-    gen = torch.Generator().manual_seed(0)
     teacher = SRNet(3, width=16, depth=4, pre_depth=2)
     torch.nn.init.normal_(teacher.body[-1].weight, std=0.1)
-    sampler = PairSampler(lr, k, 2, cfg.pairs, gen)
-    true_scale = TrueScaleSampler(lr, torch.rand(3, 96, 96), 2, 32, 2, gen)
-    step = student_step(teacher, true_scale, cfg.distill, torch.as_tensor(k, dtype=torch.float32), 2,
-                        torch.device("cpu"))
-    student = Student(SRNet(3, width=8, depth=4), teacher.width)
-    losses = step(student, *sampler.sample())
+    losses, student = _one_student_step(lr, k, cfg, teacher)
     assert set(losses) == {"rec", "kd_feat", "loss"} and losses["kd_feat"] > 0
     losses["loss"].backward()
     assert student.adapter.weight.grad is None  # the student's own feature, a different width from the teacher's
     assert student.net.body[0].weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="feat_loss"):
-        student_step(teacher, true_scale, config_with(cfg, distill={"feat_loss": "gram"}).distill,
-                     torch.as_tensor(k, dtype=torch.float32), 2, torch.device("cpu"))
+        _one_student_step(lr, k, config_with(cfg, distill={"feat_loss": "gram"}), teacher)
 
 
 def test_kernel_jitter_gives_the_teachers_sons_a_family_of_kernels(setup, monkeypatch):
