@@ -21,15 +21,8 @@ import numpy as np
 import solosr
 from solosr.bench import machine_description, synthetic_cases
 from solosr.estimate import estimate_kernel
-from solosr.kernels import center_of_mass, compose_x2_to_x4, warp_kernel
+from solosr.kernels import compose_x2_to_x4, rms_radius, warp_kernel
 from solosr.metrics import psnr_y, quantize
-
-
-def rms_radius(k: np.ndarray) -> float:
-    k = np.asarray(k, dtype=np.float64) / np.sum(k)
-    c = center_of_mass(k)
-    y, x = np.indices(k.shape)
-    return float(np.sqrt((((y - c[0]) ** 2 + (x - c[1]) ** 2) * k).sum()))
 
 
 def main() -> None:

@@ -43,6 +43,15 @@ def _shift(k: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return ndimage.shift(k, shift, order=1, mode="constant", cval=0.0)
 
 
+def rms_radius(k: np.ndarray) -> float:
+    """The kernel's width: the root-mean-square distance of its mass from its centre of mass, in pixels."""
+    k = np.clip(np.asarray(k, dtype=np.float64), 0, None)
+    k = k / k.sum()
+    c = center_of_mass(k)
+    y, x = np.indices(k.shape)
+    return float(np.sqrt((((y - c[0]) ** 2 + (x - c[1]) ** 2) * k).sum()))
+
+
 def center_kernel(k: np.ndarray, scale: int) -> np.ndarray:
     """Normalise and shift the centre of mass to where `degrade` at `scale` expects it."""
     k = make_odd(normalize_kernel(k))
