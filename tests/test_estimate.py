@@ -6,8 +6,8 @@ from PIL import Image
 
 import solosr
 from solosr.cli import main
-from solosr.estimate import blockiness, estimate_kernel, estimate_noise, luminance
-from solosr.kernels import bicubic_kernel, center_kernel, gaussian_kernel, kernel_error
+from solosr.estimate import EstimateConfig, blockiness, estimate_kernel, estimate_noise, luminance
+from solosr.kernels import bicubic_kernel, center_kernel, gaussian_kernel, kernel_error, rms_radius
 from solosr.resize import degrade_np
 
 
@@ -37,6 +37,20 @@ def test_x4_composes_the_x2_estimate(astronaut_hr):
     est = estimate_kernel(lr, 4)
     assert est.kernel.shape == (31, 31)
     assert kernel_error(est.kernel, solosr.kernels.compose_x2_to_x4(k2)) < kernel_error(bicubic_kernel(4), est.kernel)
+
+
+def test_x4_width_narrows_the_x2_kernel_before_composing(astronaut_hr):
+    k2 = center_kernel(gaussian_kernel(11, 1.4, 1.0, 1.0), 2)
+    lr = degrade_np(degrade_np(astronaut_hr, k2, 2), k2, 2)
+    plain = estimate_kernel(lr, 4, EstimateConfig(x4_width=1.0))
+    narrow = estimate_kernel(lr, 4, EstimateConfig(x4_width=0.8))
+    assert rms_radius(narrow.kernel_x2) / rms_radius(plain.kernel_x2) == pytest.approx(0.8, abs=0.03)
+    np.testing.assert_allclose(narrow.kernel, solosr.kernels.compose_x2_to_x4(narrow.kernel_x2), atol=1e-6)
+    assert rms_radius(narrow.kernel) < rms_radius(plain.kernel)
+    # x2 estimates are left as found.
+    lr2 = degrade_np(astronaut_hr, k2, 2)
+    np.testing.assert_array_equal(estimate_kernel(lr2, 2, EstimateConfig(x4_width=0.8)).kernel,
+                                  estimate_kernel(lr2, 2, EstimateConfig(x4_width=1.0)).kernel)
 
 
 @pytest.mark.parametrize("image,reason", [
