@@ -42,7 +42,7 @@ class EstimateConfig:
     fit_database: int = 65536  # about every patch of the degraded 512px crop at x2: the largest accuracy lever
     fit_evals: int = 35
     x4_effort: float = 1.0  # >1 searches longer at x4: better kernels (0.53 -> 0.39 of a fixed Gaussian's
-    # error at 2.0) but no PSNR gain end to end and 2.8x the time (docs/results/kernel_accuracy_x4.md)
+    # error at 2.0) but no PSNR gain end to end and 2.8x the time (measured before x4_width, docs/results/README.md)
     # At x4 the x2 kernel found on the x4 input is stretched by this factor about its centre before it
     # is composed (below 1: narrower). Unstretched, the x4 estimate is too wide on the 64 DIV2KRK dev
     # images (median RMS radius 1.063x the true kernel's; x2 is not: 0.976x), and a too-wide kernel
