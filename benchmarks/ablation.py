@@ -57,7 +57,9 @@ def main() -> None:
                     help="the training's seed (crops, initial weights); default --seed. Another value gives "
                          "another run on the same data: the run-to-run spread")
     ap.add_argument("-o", "--output", default="docs/results")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N images")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images (with --start: images START to N-1)")
+    ap.add_argument("--start", type=int, default=0,
+                    help="skip the first N images (each keeps its own kernel: the kernels follow the image's place)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--shard", default="", help="K/N: only images K, K+N, K+2N, ... (writes a shard file)")
     ap.add_argument("--merge", action="store_true", help="join the shard files in --output into the table")
@@ -116,6 +118,7 @@ def main() -> None:
              "images": len(results[ROWS[0]]), "via_pipeline": args.via_pipeline, "x4": base.x4,
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
+                        + (f" --start {args.start}" if args.start else "")
                         + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
                         + (" --skip-terms" if args.skip_terms else "") + (f" --rows {args.rows}" if args.rows else "")
                         + (f" --seed {args.seed}" if args.seed else "")
@@ -130,7 +133,7 @@ def main() -> None:
     def save_shard(inference: dict | None = None) -> None:
         """A shard's file is rewritten after every result, so a run cut short keeps what it finished."""
         out.mkdir(parents=True, exist_ok=True)
-        path = out / f"{stem}.shard{shard}.json"
+        path = out / f"{stem}.shard{shard}{f'_from{args.start}' if args.start else ''}.json"
         tmp = path.with_name(path.name + ".tmp")
         meta = dict(meta_now(), **({"student_inference_seconds": inference} if inference else {}))
         tmp.write_text(json.dumps({"meta": meta, "images": results}, indent=1))
@@ -178,7 +181,7 @@ def main() -> None:
 
     import itertools
 
-    cases = itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.limit or None)
+    cases = itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.start, args.limit or None)
     for case in itertools.islice(cases, shard, None, n_shards):
         record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
         if args.via_pipeline:
