@@ -89,6 +89,8 @@ def main() -> None:
         partial = sorted({e["image"] for r in rows_run for e in results[r]} - complete)
         results = {r: [e for e in rs if e["image"] in complete] for r, rs in results.items()}
         meta = dict(shards[0]["meta"], images=len(complete), shards=len(shards), left_out_incomplete=partial)
+        # Shards run with other options (`--start`, `--limit`) each name theirs: the table lists every one.
+        meta["command"] = "`; `".join(dict.fromkeys(sh["meta"]["command"] for sh in shards))
         if "student_inference_seconds" not in meta:  # shards stopped early never measured it
             meta["student_inference_seconds"] = student_inference_seconds(preset(args.preset), torch.device("cpu"))
         write_tables(out, stem, meta, results, args.synthetic, args.seed)
