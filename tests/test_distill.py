@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -304,3 +306,29 @@ def test_x4_reuse_trains_once_and_applies_that_network_twice(photo, tiny_cfg, mo
     assert not any(e["stage"].startswith("step2") for e in r.history)
     with pytest.raises(ValueError, match="unknown x4 mode"):
         solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(x4="2x3"), device="cpu")
+
+
+def test_more_teachers_train_apart_and_the_soft_target_is_their_mean(photo, tiny_cfg, monkeypatch):
+    import solosr.distill as distill
+
+    targets = []
+    real = distill.TrueScaleSampler.__init__
+
+    def spy(self, lr, teacher_out, *a, **kw):
+        targets.append(teacher_out.clone())
+        real(self, lr, teacher_out, *a, **kw)
+
+    outputs = []
+    resolve = distill.super_resolve
+
+    def spy_resolve(net, *a, **kw):
+        outputs.append(resolve(net, *a, **kw))
+        return outputs[-1].clone()
+
+    monkeypatch.setattr(distill.TrueScaleSampler, "__init__", spy)
+    monkeypatch.setattr(distill, "super_resolve", spy_resolve)
+    cfg = tiny_cfg.replace(method="kd", distill=dataclasses.replace(tiny_cfg.distill, teachers=2))
+    r = solosr.upscale(photo[:40, :40], 2, config=cfg, kernel="bicubic")
+    assert {e["stage"] for e in r.history} == {"teacher", "teacher2", "student"}
+    assert len(outputs) == 2 and not torch.equal(outputs[0], outputs[1])  # other crops, other weights
+    assert torch.allclose(targets[0], (outputs[0] + outputs[1]) / 2)

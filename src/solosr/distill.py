@@ -167,14 +167,17 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
 
 def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet,
                   gen: torch.Generator, device: torch.device, progress: Progress | None = None,
-                  train: TrainConfig | None = None, anchor: Anchor | None = None) -> tuple[SRNet, list[dict]]:
+                  train: TrainConfig | None = None, anchor: Anchor | None = None,
+                  more_teachers: list[SRNet] = ()) -> tuple[SRNet, list[dict]]:
     """Distil the frozen teacher into a student; returns the student's SRNet and its history.
 
     `anchor`: in a later step of a chain, the chain's input, kernel and scale (used when
-    `distill.cycle_to_input` is on).
+    `distill.cycle_to_input` is on). `more_teachers`: their soft targets are averaged with the
+    teacher's; the feature term and the student's initial weights stay the first teacher's.
     """
     d = cfg.distill
-    teacher.eval().requires_grad_(False)
+    for t in (teacher, *more_teachers):
+        t.eval().requires_grad_(False)
     target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
                                      backprojection_iters=d.target_backprojection)
     anchor = anchor if d.cycle_to_input else None
@@ -185,6 +188,9 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
         y, x = y - y % f, x - x % f  # on the anchor's grid
         region = lr[:, y:y + hh, x:x + ww]
     t_out = super_resolve(teacher, region, scale, kernel, target_cfg, device=device)
+    for t in more_teachers:
+        t_out += super_resolve(t, region, scale, kernel, target_cfg, device=device)
+    t_out /= 1 + len(more_teachers)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
     if anchor is not None:
         anchor = anchor._replace(image=anchor.image.to(device))

@@ -189,6 +189,7 @@ def train_network(
         count = 0
         checked = stuck = False
         warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
+        average = WeightAverage(net, cfg.ema) if cfg.ema > 0 else None
         decay_from = max(warmup, round(max_iters * (1 - cfg.final_decay))) if cfg.final_decay > 0 else max_iters
         for it in range(1, max_iters + 1):
             factor = 1.0
@@ -209,6 +210,8 @@ def train_network(
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
+            if average is not None:
+                average.update(it)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
@@ -247,8 +250,40 @@ def train_network(
             break
         net.load_state_dict(initial)  # the sampler has moved on: this try sees other crops
         net.train()
+    if average is not None and history:
+        history[-1].update(average.apply_if_better(lambda: evaluate(net, val_in, val_out, device, cfg.amp)))
     net.eval()
     return history
+
+
+class WeightAverage:
+    """An exponential moving average of a net's floating-point parameters. The decay is ramped as
+    min(decay, (1 + t) / (10 + t)) at step t, so the first steps do not carry the initial weights."""
+
+    def __init__(self, net: nn.Module, decay: float):
+        self.net, self.decay = net, decay
+        self.params = [p for p in net.parameters() if p.is_floating_point()]
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        for s, p in zip(self.shadow, self.params):
+            s.lerp_(p.detach(), 1 - d)
+
+    @torch.no_grad()
+    def apply_if_better(self, val_l1: Callable[[], float]) -> dict:
+        """Put the average into the net if its validation L1 is lower than the last step's weights';
+        returns both figures (and which was kept) for the history."""
+        last = val_l1()
+        kept = [p.detach().clone() for p in self.params]
+        for s, p in zip(self.shadow, self.params):
+            p.copy_(s)
+        averaged = val_l1()
+        if averaged > last:
+            for k, p in zip(kept, self.params):
+                p.copy_(k)
+        return {"val_l1_last": last, "val_l1_average": averaged, "average_kept": averaged <= last}
 
 
 def _delayed(share: float, it: int, max_iters: int, warmup: int) -> float:
