@@ -332,3 +332,9 @@ def test_more_teachers_train_apart_and_the_soft_target_is_their_mean(photo, tiny
     assert {e["stage"] for e in r.history} == {"teacher", "teacher2", "student"}
     assert len(outputs) == 2 and not torch.equal(outputs[0], outputs[1])  # other crops, other weights
     assert torch.allclose(targets[0], (outputs[0] + outputs[1]) / 2)
+
+
+def test_no_teacher_is_an_error(photo, tiny_cfg):
+    cfg = tiny_cfg.replace(method="kd", distill=dataclasses.replace(tiny_cfg.distill, teachers=0))
+    with pytest.raises(ValueError, match="distill.teachers"):
+        solosr.upscale(photo[:40, :40], 2, config=cfg, kernel="bicubic")

@@ -233,8 +233,10 @@ def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, se
         teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress, train=cfg.train)
         return teacher, [{"stage": "teacher", **e} for e in th]
     if cfg.method == "kd":
+        if cfg.distill.teachers < 1:
+            raise ValueError(f"distill.teachers must be at least 1, not {cfg.distill.teachers}")
         teachers, history = [], []
-        for i in range(max(1, cfg.distill.teachers)):
+        for i in range(cfg.distill.teachers):
             teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress)
             teachers.append(teacher)
             history += [{"stage": f"teacher{i + 1 if i else ''}", **e} for e in th]

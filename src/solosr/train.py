@@ -261,7 +261,7 @@ class WeightAverage:
     min(decay, (1 + t) / (10 + t)) at step t, so the first steps do not carry the initial weights."""
 
     def __init__(self, net: nn.Module, decay: float):
-        self.net, self.decay = net, decay
+        self.decay = decay
         self.params = [p for p in net.parameters() if p.is_floating_point()]
         self.shadow = [p.detach().clone() for p in self.params]
 
