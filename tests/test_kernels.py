@@ -68,6 +68,18 @@ def test_load_kernel_rejects_bad_files(tmp_path, arr, msg):
         load_kernel(str(path), 2)
 
 
+def test_load_kernel_unreadable_says_what_a_kernel_file_is(tmp_path):
+    (tmp_path / "k.txt").write_text("not numbers\n")
+    (tmp_path / "k.npy").write_bytes(b"\x89PNG\r\n")
+    for name in ("k.txt", "k.npy"):
+        with pytest.raises(ValueError, match=r"cannot read kernel \(a kernel file is a \.npy array or a text file"):
+            load_kernel(str(tmp_path / name), 2)
+    with pytest.raises(ValueError, match="no such kernel file"):
+        load_kernel(str(tmp_path / "missing.npy"), 2)
+    with pytest.raises(ValueError, match="not a file"):
+        load_kernel(str(tmp_path), 2)
+
+
 def test_load_kernel_text_and_npy(tmp_path):
     g = gaussian_kernel(7, 1.5)
     np.savetxt(tmp_path / "k.txt", g)

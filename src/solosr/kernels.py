@@ -9,6 +9,7 @@ index `size // 2 + (s - 1) / 2` on both axes: then LR pixel i sits at HR coordin
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -177,10 +178,13 @@ def load_kernel(path: str, scale: int) -> np.ndarray:
 
     Raises ValueError with a one-line reason for a wrong shape, NaN/inf or negative values.
     """
+    want = "a kernel file is a .npy array or a text file of numbers, one matrix row per line"
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such kernel file" if not Path(path).exists() else f"{path}: not a file")
     try:
         k = np.load(path) if str(path).endswith(".npy") else np.loadtxt(path, ndmin=2)
-    except Exception as e:  # noqa: BLE001 - any parse failure is one bad-input message
-        raise ValueError(f"{path}: cannot read kernel ({e.__class__.__name__})") from None
+    except Exception:  # noqa: BLE001 - any parse failure is one bad-input message
+        raise ValueError(f"{path}: cannot read kernel ({want})") from None
     k = np.asarray(k, dtype=np.float64)
     if k.ndim != 2 or min(k.shape) < 1 or max(k.shape) > 101:
         raise ValueError(f"{path}: kernel must be a 2-D array of side 1..101, got shape {k.shape}")
