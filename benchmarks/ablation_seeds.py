@@ -9,7 +9,9 @@ For every row the runs have in common: its mean Y-PSNR in each run, the mean ove
 per-image standard deviation across runs. For each `--pair A,B`: the difference A - B in each run, over
 all runs (each image's mean over runs), and on how many images A is ahead on that mean.
 
-A run given as `a.json+b.json` is the two files' images together (one run made in parts). With
+A run given as `a.json+b.json` is the two files' images together (one run made in parts).
+Files from different image sets
+(Set5 and Set14 both have an img_001) key each image by its set: `set5/img_001_SRF_2_HR`. With
 `--also SUFFIX:R0,R1,...` the rows of a variant's runs (one per run, same order) join as rows with
 SUFFIX on their code, e.g. `--also d:v0.json,v1.json,v2.json --pair 6d,6`.
 """
@@ -17,24 +19,35 @@ SUFFIX on their code, e.g. `--also d:v0.json,v1.json,v2.json --pair 6d,6`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
 import numpy as np
 
 
+def image_set(meta: dict) -> str:
+    """The image folders a run's command names after --synthetic, e.g. "set14"."""
+    cmd = meta["command"].split("--synthetic ", 1)[-1]
+    return "+".join(Path(w).name for w in itertools.takewhile(lambda w: not w.startswith("-"), cmd.split()))
+
+
 def by_row(path: str, suffix: str = "") -> tuple[dict, dict[str, dict[str, float]], dict[str, str]]:
     """The run's meta, {row code: {image: Y-PSNR}} and {row code: row name}; `path` may join files
     with "+" (the first one's meta)."""
     meta, rows, names = None, {}, {}
-    for part in str(path).split("+"):
-        d = json.loads(Path(part).read_text())
+    parts = [json.loads(Path(part).read_text()) for part in str(path).split("+")]
+    sets = [image_set(d["meta"]) for d in parts]
+    # Set5 and Set14 both name their images img_001...: parts from several sets key an image by its set.
+    prefix = len(set(sets)) > 1
+    for d, set_name in zip(parts, sets):
         meta = meta or d["meta"]
         change = meta["command"].split("--config ")[-1].split(" ")[0] if "--config " in meta["command"] else ""
         for row, entries in d["images"].items():
             code = row.split()[0] + suffix
             names[code] = code + row[len(row.split()[0]):] + (f" ({change})" if suffix and change else "")
-            rows.setdefault(code, {}).update({e["image"]: e["psnr"] for e in entries})
+            rows.setdefault(code, {}).update({(f"{set_name}/" if prefix else "") + e["image"]: e["psnr"]
+                                              for e in entries})
     return meta, {c: r for c, r in rows.items() if r}, names
 
 
