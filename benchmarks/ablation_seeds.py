@@ -9,11 +9,10 @@ For every row the runs have in common: its mean Y-PSNR in each run, the mean ove
 per-image standard deviation across runs. For each `--pair A,B`: the difference A - B in each run, over
 all runs (each image's mean over runs), and on how many images A is ahead on that mean.
 
-A run given as `a.json+b.json` is the two files' images together (one run made in parts).
-Files from different image sets
-(Set5 and Set14 both have an img_001) key each image by its set: `set5/img_001_SRF_2_HR`. With
-`--also SUFFIX:R0,R1,...` the rows of a variant's runs (one per run, same order) join as rows with
-SUFFIX on their code, e.g. `--also d:v0.json,v1.json,v2.json --pair 6d,6`.
+A run given as `a.json+b.json` is the two files' images together (one run made in parts); files
+from different image sets (Set5 and Set14 both have an img_001) key each image by its set, as in
+`set5/img_001_SRF_2_HR`. With `--also SUFFIX:R0,R1,...` the rows of a variant's runs (one per run,
+same order) join as rows with SUFFIX on their code, e.g. `--also d:v0.json,v1.json,v2.json --pair 6d,6`.
 """
 
 from __future__ import annotations
