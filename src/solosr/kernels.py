@@ -176,15 +176,18 @@ def kernel_error(est: np.ndarray, true: np.ndarray) -> float:
 def load_kernel(path: str, scale: int) -> np.ndarray:
     """Read a kernel from .npy (or a text matrix), validate, centre for `scale`.
 
-    Raises ValueError with a one-line reason for a wrong shape, NaN/inf or negative values.
+    Raises ValueError with a one-line reason for a missing or unreadable file, a wrong shape, NaN/inf
+    or negative values.
     """
-    want = "a kernel file is a .npy array or a text file of numbers, one matrix row per line"
+    if not Path(path).exists():
+        raise ValueError(f"{path}: no such kernel file")
     if not Path(path).is_file():
-        raise ValueError(f"{path}: no such kernel file" if not Path(path).exists() else f"{path}: not a file")
+        raise ValueError(f"{path}: not a file")
     try:
         k = np.load(path) if str(path).endswith(".npy") else np.loadtxt(path, ndmin=2)
     except Exception:  # noqa: BLE001 - any parse failure is one bad-input message
-        raise ValueError(f"{path}: cannot read kernel ({want})") from None
+        raise ValueError(f"{path}: cannot read kernel (a kernel file is a .npy array or a text file of numbers, "
+                         "one matrix row per line)") from None
     k = np.asarray(k, dtype=np.float64)
     if k.ndim != 2 or min(k.shape) < 1 or max(k.shape) > 101:
         raise ValueError(f"{path}: kernel must be a 2-D array of side 1..101, got shape {k.shape}")
