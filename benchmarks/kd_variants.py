@@ -1,7 +1,7 @@
 """Issue 4's search for a better teacher and student: variants measured on the same images.
 
-    # teacher variants: each trained once per image; its single-pass output (T), its 8-transform
-    # ensemble with 2 back-projection steps (E, the student's soft target) and the student made from it (S)
+    # teacher variants: each trained once per image; its single-pass output (T), its self-ensemble
+    # with 2 back-projection steps (E, the student's soft target) and the student made from it (S)
     .venv/bin/python benchmarks/kd_variants.py teachers -s 2 --synthetic ../shared/data/hr/set5 \\
         -v "distill.teacher_pre_depth=0" -v "" -v "distill.teacher_pre_lr=0.1"
     # student variants, all distilled from one default teacher per image (T: that teacher, one pass)

@@ -116,3 +116,64 @@ def test_upscale_rejects_bad_arguments(kwargs, msg):
 def test_upscale_rejects_tiny_images():
     with pytest.raises(ValueError, match="too small"):
         solosr.upscale(np.zeros((1, 1, 3), np.float32), 2)
+
+
+def test_a_turned_image_carries_the_turned_blur():
+    # The premise of the kernel-aware ensemble: turning a blurred, subsampled image is the same as
+    # blurring and subsampling the turned image with the turned (re-centred) kernel.
+    from solosr.kernels import center_kernel, dihedral_kernel
+
+    k = random_div2krk_kernel(2, np.random.default_rng(3))
+    x = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(0))
+    low = degrade(x, torch.as_tensor(k, dtype=torch.float32), 2)
+    for t in range(8):
+        kt = torch.as_tensor(center_kernel(dihedral_kernel(k, t), 2), dtype=torch.float32)
+        turned = degrade(dihedral(x, t), kt, 2)
+        inner = (Ellipsis, slice(4, -4), slice(4, -4))  # away from the borders' padding
+        assert torch.allclose(turned[inner], dihedral(low, t)[inner], atol=1e-4), t
+        if t:  # while the kernel as it was gives another image
+            unturned = degrade(dihedral(x, t), torch.as_tensor(k, dtype=torch.float32), 2)
+            assert (unturned - dihedral(low, t))[inner].abs().max() > 1e-2, t
+
+
+def test_kernel_symmetries_follow_the_blur_shape():
+    from solosr.kernels import center_kernel, dihedral_kernel, gaussian_kernel, kernel_symmetries
+
+    x = np.arange(35.0).reshape(5, 7)
+    for t in range(8):
+        assert np.array_equal(dihedral_kernel(x, t), dihedral(torch.from_numpy(x), t).numpy())
+    assert kernel_symmetries(gaussian_kernel(11, 1.5), 2, 0.1) == list(range(8))
+    assert kernel_symmetries(gaussian_kernel(11, 2.5, 1.0), 2, 0.1) == [0, 2, 4, 6]  # axis-aligned: flips too
+    assert kernel_symmetries(gaussian_kernel(11, 2.5, 1.0, np.pi / 4), 2, 0.1) == [0, 2, 5, 7]  # diagonal
+    elongated = gaussian_kernel(11, 2.5, 1.0, 0.4)
+    assert kernel_symmetries(elongated, 2, 0.1) == [0, 2]  # only the half turn keeps it
+    assert kernel_symmetries(elongated, 2, 1.0) == list(range(8))  # the old ensemble: all of them
+    k = center_kernel(elongated, 2)
+    moved = 0.5 * np.abs(center_kernel(dihedral_kernel(k, 1), 2) - k).sum()
+    assert 0.1 < moved < 1  # a quarter turn moves a real share of an elongated blur's mass
+
+
+def test_the_ensemble_runs_the_net_only_on_turns_that_keep_the_kernel(monkeypatch):
+    from solosr import infer
+    from solosr.kernels import gaussian_kernel
+
+    seen = []
+    real = infer.apply_net
+
+    def spy(net, lr, scale, **kw):
+        seen.append(lr.clone())
+        return real(net, lr, scale, **kw)
+
+    monkeypatch.setattr(infer, "apply_net", spy)
+    lr = torch.rand(3, 12, 14)
+    net = SRNet(3, width=4, depth=2)
+    elongated = gaussian_kernel(11, 2.5, 1.0, 0.4)
+    cfg = InferConfig(ensemble=True, backprojection_iters=0, tile=0)
+    assert infer.ensemble_transforms(elongated, 2, cfg) == [0, 2]
+    assert infer.ensemble_transforms(elongated, 2, InferConfig(ensemble=False)) == [0]
+    infer.super_resolve(net, lr, 2, elongated, cfg, device=torch.device("cpu"))
+    assert [s.shape for s in seen] == [lr.shape, lr.shape]
+    assert torch.equal(seen[0], lr) and torch.equal(seen[1], dihedral(lr, 2))
+    seen.clear()
+    infer.super_resolve(net, lr, 2, gaussian_kernel(11, 1.5), cfg, device=torch.device("cpu"))
+    assert len(seen) == 8

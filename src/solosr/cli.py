@@ -377,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--format", choices=["png", "tif", "webp", "jpg", "bmp"],
                     help="output format (default: the input's)")
     up.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
-                    help="8-transform self-ensemble at inference (default: the preset's)")
+                    help="self-ensemble at inference over the rotations/flips that keep the kernel "
+                         "(default: the preset's)")
     up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
     up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
     up.add_argument("--x4", choices=X4_MODES, default=None,

@@ -80,7 +80,9 @@ class DistillConfig:
     # x4 kernel), as the term is meant, instead of the first step's output with its errors. Set5 x4,
     # fast: 27.04 dB vs 27.03, no gain (docs/results/kd_variants_x4.md); with cycle weight 4, 26.99.
     cycle_to_input: bool = True
-    target_ensemble: bool = True  # the soft target is the teacher's 8-transform ensemble, back-projected
+    # The soft target is the teacher's self-ensemble (over the turns that keep the kernel, see
+    # infer.ensemble_tolerance), back-projected.
+    target_ensemble: bool = True
     target_backprojection: int = 2
     target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
     # textured window): the teacher's 8-pass target over a whole large image costs more than training
@@ -126,7 +128,11 @@ class TrainConfig:
 class InferConfig:
     """Reconstruction (DESIGN stage 5)."""
 
-    ensemble: bool = False  # 8 rotations/flips, averaged
+    ensemble: bool = False  # the rotations/flips that keep the kernel (see ensemble_tolerance), averaged
+    # A rotation/flip joins the ensemble when it moves at most this share of the kernel's mass (half the
+    # L1 distance after re-centring): the net is trained for the blur in its own orientation, so a turn
+    # that changes the blur gives a wrong output. 1.0 takes all 8, whatever the kernel (the old ensemble).
+    ensemble_tolerance: float = 0.1
     backprojection_iters: int = 0
     tile: int = 256  # LR tile side; 0 = whole image
     amp: bool = True
