@@ -67,7 +67,8 @@ def main() -> None:
                 teacher, _ = train_teacher(lr, k, s, cfg, gen, dev, pre=cfg.distill.teacher_pre_depth > 0)
                 t = time.perf_counter() - t0
                 r[f"T {v}"] = (score(case, super_resolve(teacher, lr, s, k, cfg.infer, device=dev)), t)
-                target = dataclasses.replace(cfg.infer, ensemble=True, backprojection_iters=2)
+                target = dataclasses.replace(cfg.infer, ensemble=True, backprojection_iters=2,
+                                             ensemble_tolerance=cfg.distill.target_ensemble_tolerance)
                 r[f"E {v}"] = (score(case, super_resolve(teacher, lr, s, k, target, device=dev)), t)
                 torch.manual_seed(0)
                 t0 = time.perf_counter()

@@ -263,6 +263,30 @@ def test_soft_target_covers_a_bounded_window_of_a_large_input(setup, monkeypatch
     assert seen["shape"] == (3, 40, 40)
 
 
+@pytest.mark.parametrize("tolerance", [1.0, 0.1])
+def test_soft_target_takes_its_own_ensemble_turns(setup, monkeypatch, tolerance):
+    lr, k, cfg = setup
+    import solosr.distill as distill
+    from solosr.infer import ensemble_transforms
+
+    seen = []
+    real = distill.super_resolve
+
+    def spy(net, image, scale, kernel, infer_cfg, **kw):
+        seen.append(ensemble_transforms(kernel, scale, infer_cfg))
+        return real(net, image, scale, kernel, infer_cfg, **kw)
+
+    monkeypatch.setattr(distill, "super_resolve", spy)
+    cfg = config_with(cfg, train={"max_iters": 2, "min_iters": 2, "eval_every": 1},
+                      distill={"target_ensemble_tolerance": tolerance})
+    teacher = SRNet(3, width=cfg.net.width, depth=cfg.net.depth, pre_depth=3)
+    train_student(lr, k, 2, cfg, teacher, torch.Generator().manual_seed(0), torch.device("cpu"))
+    from solosr.kernels import kernel_symmetries
+
+    assert seen == [kernel_symmetries(k, 2, tolerance)]
+    assert (len(seen[0]) == 8) == (tolerance == 1.0)  # this elongated kernel keeps fewer than 8 at 0.1
+
+
 def test_config_changes_from_text_take_the_fields_types():
     from solosr.bench import config_with_text
 

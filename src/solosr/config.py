@@ -80,10 +80,14 @@ class DistillConfig:
     # x4 kernel), as the term is meant, instead of the first step's output with its errors. Set5 x4,
     # fast: 27.04 dB vs 27.03, no gain (docs/results/kd_variants_x4.md); with cycle weight 4, 26.99.
     cycle_to_input: bool = True
-    # The soft target is the teacher's self-ensemble (over the turns that keep the kernel, see
-    # infer.ensemble_tolerance), back-projected.
-    target_ensemble: bool = True
+    target_ensemble: bool = True  # the soft target is the teacher's self-ensemble, back-projected
     target_backprojection: int = 2
+    # Which turns the target's ensemble takes (as infer.ensemble_tolerance). All 8, though most are wrong
+    # for an elongated blur: back-projected after it, the all-8 average was level with the kernel's own
+    # turns over five DIV2K photos (ZSSR's nets, -0.01 dB) but up to 1 dB apart either way per photo
+    # (im_15 +0.98, im_11 -0.63), and kd's measured gains were made with it. The student from the
+    # kernel's turns: Set5 x2 +0.06 over four images, one run (docs/results/ensemble_kernel_x2.md).
+    target_ensemble_tolerance: float = 1.0
     target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
     # textured window): the teacher's 8-pass target over a whole large image costs more than training
     student_init: str = "teacher"  # or "scratch": start from the teacher's weights (same width/depth only)

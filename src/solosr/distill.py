@@ -179,6 +179,7 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     for t in (teacher, *more_teachers):
         t.eval().requires_grad_(False)
     target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
+                                     ensemble_tolerance=d.target_ensemble_tolerance,
                                      backprojection_iters=d.target_backprojection)
     anchor = anchor if d.cycle_to_input else None
     f = anchor.scale // scale if anchor is not None else 1
