@@ -85,8 +85,9 @@ class DistillConfig:
     # Which turns the target's ensemble takes (as infer.ensemble_tolerance). All 8, though most are wrong
     # for an elongated blur: back-projected after it, the all-8 average was level with the kernel's own
     # turns over five DIV2K photos (ZSSR's nets, -0.01 dB) but up to 1 dB apart either way per photo
-    # (im_15 +0.98, im_11 -0.63), and kd's measured gains were made with it. The student from the
-    # kernel's turns: Set5 x2 +0.06 over four images, one run (docs/results/ensemble_kernel_x2.md).
+    # (im_15 +0.98, im_11 -0.63). The student from the kernel's turns: DIV2K im_15 37.50 dB against
+    # 39.83 with all 8 (kd's largest gain comes from this target); four Set5/Set14 x2 images +0.12, one
+    # run each (docs/results/ensemble_kernel_x2.md).
     target_ensemble_tolerance: float = 1.0
     target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
     # textured window): the teacher's 8-pass target over a whole large image costs more than training
