@@ -30,8 +30,7 @@ import torch
 from solosr.bench import machine_description, synthetic_cases
 from solosr.config import preset
 from solosr.imageio import picture_from_array
-from solosr.infer import super_resolve
-from solosr.kernels import kernel_symmetries
+from solosr.infer import kernel_symmetries, super_resolve
 from solosr.metrics import psnr_y, quantize
 from solosr.pipeline import resolve_kernel, train_method
 

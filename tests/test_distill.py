@@ -267,7 +267,7 @@ def test_soft_target_covers_a_bounded_window_of_a_large_input(setup, monkeypatch
 def test_soft_target_takes_its_own_ensemble_turns(setup, monkeypatch, tolerance):
     lr, k, cfg = setup
     import solosr.distill as distill
-    from solosr.infer import ensemble_transforms
+    from solosr.infer import ensemble_transforms, kernel_symmetries
 
     seen = []
     real = distill.super_resolve
@@ -281,8 +281,6 @@ def test_soft_target_takes_its_own_ensemble_turns(setup, monkeypatch, tolerance)
                       distill={"target_ensemble_tolerance": tolerance})
     teacher = SRNet(3, width=cfg.net.width, depth=cfg.net.depth, pre_depth=3)
     train_student(lr, k, 2, cfg, teacher, torch.Generator().manual_seed(0), torch.device("cpu"))
-    from solosr.kernels import kernel_symmetries
-
     assert seen == [kernel_symmetries(k, 2, tolerance)]
     assert (len(seen[0]) == 8) == (tolerance == 1.0)  # this elongated kernel keeps fewer than 8 at 0.1
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .config import InferConfig
-from .kernels import kernel_symmetries
+from .kernels import center_kernel
 from .pairs import dihedral, dihedral_inverse, son_input
 from .resize import degrade, imresize
 from .train import Progress, as_input, autocast
@@ -62,9 +62,21 @@ def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: 
     return sr[0]
 
 
+def kernel_symmetries(kernel: np.ndarray, scale: int, tolerance: float) -> list[int]:
+    """The rotations/flips t (0..7, as `pairs.dihedral` turns an image) that leave the blur as it is:
+    after t and re-centring for `scale`, at most `tolerance` of its mass is moved (half the L1 distance).
+
+    A net trained for the kernel is right on a turned input only for these: the turned input carries
+    the turned blur. An anisotropic Gaussian keeps 0 and 2 (a half turn); an isotropic one keeps all 8.
+    """
+    k = center_kernel(kernel, scale)
+    turned = (center_kernel(dihedral(torch.from_numpy(k), t).numpy(), scale) for t in range(8))
+    return [t for t, kt in enumerate(turned) if t == 0 or 0.5 * np.abs(kt - k).sum() <= tolerance]
+
+
 def ensemble_transforms(kernel: np.ndarray, scale: int, cfg: InferConfig) -> list[int]:
     """The rotations/flips the self-ensemble averages over: [0] without the ensemble; with it, those
-    that leave the kernel as it is (`kernels.kernel_symmetries`, within `cfg.ensemble_tolerance`).
+    that leave the kernel as it is (`kernel_symmetries`, within `cfg.ensemble_tolerance`).
 
     The net learns to undo the image's own blur in its own orientation (the fathers are turned before
     they are blurred), so on a turned input it undoes the wrong blur wherever the turn changes the

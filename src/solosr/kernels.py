@@ -68,26 +68,6 @@ def center_kernel(k: np.ndarray, scale: int) -> np.ndarray:
     return k
 
 
-def dihedral_kernel(k: np.ndarray, t: int) -> np.ndarray:
-    """One of the 8 rotations/flips of a kernel, as `pairs.dihedral` turns an image (t & 4 flip, t & 3
-    quarter turns)."""
-    if t & 4:
-        k = np.flip(k, -1)
-    return np.ascontiguousarray(np.rot90(k, t & 3, axes=(-2, -1)))
-
-
-def kernel_symmetries(k: np.ndarray, scale: int, tolerance: float) -> list[int]:
-    """The rotations/flips t (0..7, see `dihedral_kernel`) that leave the blur `k` as it is: after t
-    and re-centring for `scale`, at most `tolerance` of its mass is moved (half the L1 distance).
-
-    A net trained for `k` is right on a turned input only for these: the turned input carries the
-    turned blur. An anisotropic Gaussian keeps 0 and 2 (a half turn); an isotropic one keeps all 8.
-    """
-    k = center_kernel(k, scale)
-    return [t for t in range(8)
-            if t == 0 or 0.5 * np.abs(center_kernel(dihedral_kernel(k, t), scale) - k).sum() <= tolerance]
-
-
 def warp_kernel(k: np.ndarray, scale: int, matrix: np.ndarray, pad: int = 0) -> np.ndarray:
     """`k` stretched by the 2x2 `matrix` about its centre of mass, on a grid `pad` pixels wider each side,
     normalised and centred for `scale`: the blur a lens a little wider, narrower or more elongated gives."""
