@@ -145,6 +145,19 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
     assert {"solosr", "torch"} <= set(run["versions"]) and run["history"]
     assert run["bf16"] is uses_bf16(torch.device(run["device"]), run["config"]["train"]["amp"])
     assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input
+    assert run["ensemble_turns"] == [[0]]  # the fast preset: one pass
+
+
+@pytest.mark.parametrize("sigma2, turns", [(1.5, list(range(8))), (0.6, [0, 2])])
+def test_report_says_which_turns_the_ensemble_took(tmp_path, photo_png, capsys, sigma2, turns):
+    from solosr.kernels import gaussian_kernel
+
+    kfile = tmp_path / "k.npy"
+    np.save(kfile, gaussian_kernel(11, 1.5, sigma2, 0.3))  # round: every turn keeps it; elongated: a half turn
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(tmp_path / "out"), "--iters", "2", "-m", "zssr", "-k",
+                       str(kfile), "--ensemble", "--report", str(tmp_path / "rep")], capsys)
+    assert code == 0
+    assert json.loads((tmp_path / "rep" / "photo" / "run.json").read_text())["ensemble_turns"] == [turns]
 
 
 def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
@@ -155,6 +168,7 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     run = json.loads((rep / "photo" / "run.json").read_text())
     assert run["config"]["x4"] == "2x2-reuse"
     assert {e["stage"] for e in run["history"]} == {"step1/zssr"}  # one training for the two x2 steps
+    assert run["ensemble_turns"] == [[0], [0]]  # two x2 steps, one pass each
     with pytest.raises(SystemExit):
         _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--x4", "3x3"], capsys)
     code, _, err = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o2"), "-s", "2", "--iters", "2", "-p", "fast",

@@ -125,7 +125,8 @@ def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
     write_image(folder / "compare.png", as_pic(side_by_side(pic.pixels, bic, result.picture.pixels, result.scale)))
     run = {
         "input": str(src), "scale": result.scale, "device": result.device, "config": result.config.to_dict(),
-        "timings": result.timings, "warnings": result.warnings, "history": result.history,
+        "timings": result.timings, "warnings": result.warnings, "ensemble_turns": result.turns,
+        "history": result.history,
         "kernel": {"size": list(k.shape), "source": "estimated" if est else "given",
                    **({"confidence": est.confidence, "fallback": est.fallback, "noise_sigma": est.noise_sigma,
                        "jpeg": est.jpeg, "blockiness": est.blockiness, "seconds": est.seconds} if est else {})},

@@ -15,7 +15,7 @@ from .config import DEFAULT_PRESET, SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
 from .estimate import KernelEstimate, estimate_kernel
 from .distill import Anchor, train_student, train_teacher
-from .infer import super_resolve
+from .infer import ensemble_transforms, super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
 from .nets import SRNet
 from .pairs import PairSampler
@@ -45,6 +45,10 @@ class Result:
     history: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     estimate: KernelEstimate | None = None  # with kernel="auto": confidence, noise, iterations
+    # Per upscaling step, the rotations/flips (0..7, as pairs.dihedral) its inference averaged: [0] is
+    # one pass; the self-ensemble takes those that keep the step's kernel (infer.ensemble_transforms);
+    # [] where the step had no net and interpolated.
+    turns: list[list[int]] = field(default_factory=list)
 
 
 def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: list | None = None) -> np.ndarray:
@@ -169,6 +173,7 @@ def upscale(
         if k2 is not None:
             steps = [(2, center_kernel(k2, 2))] * 2
     history: list[dict] = []
+    turns: list[list[int]] = []
     timings["train"] = timings["infer"] = 0.0
     sr = lr
     for i, (step_scale, step_k) in enumerate(steps):
@@ -196,7 +201,9 @@ def upscale(
         t0 = time.perf_counter()
         if net is None:
             sr = imresize(sr, scale=step_scale).clamp_(0, 1)
+            turns.append([])
         else:
+            turns.append(ensemble_transforms(step_k, step_scale, cfg.infer))
             sr = super_resolve(net, sr, step_scale, step_k, cfg.infer, device=dev, progress=progress)
         timings["infer"] += time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -210,7 +217,7 @@ def upscale(
     return Result(
         image=out if kind == "picture" else picture_to_array(out, kind),
         picture=out, kernel=k, scale=scale, config=used, device=str(dev),
-        timings=timings, history=history, warnings=warnings_, estimate=estimate,
+        timings=timings, history=history, warnings=warnings_, estimate=estimate, turns=turns,
     )
 
 
