@@ -160,6 +160,18 @@ def test_report_says_which_turns_the_ensemble_took(tmp_path, photo_png, capsys, 
     assert json.loads((tmp_path / "rep" / "photo" / "run.json").read_text())["ensemble_turns"] == [turns]
 
 
+def test_backprojection_option_reaches_the_run(tmp_path, photo_png, capsys):
+    rep = tmp_path / "rep"
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(tmp_path / "out"), "--iters", "2", "-m", "zssr",
+                       "--backprojection", "2", "--report", str(rep)], capsys)
+    assert code == 0
+    assert json.loads((rep / "photo" / "run.json").read_text())["config"]["infer"]["backprojection_iters"] == 2
+    for bad in ("-1", "two"):
+        with pytest.raises(SystemExit) as exit_:
+            _run(["upscale", str(photo_png), "-o", str(tmp_path / "o2"), "--backprojection", bad], capsys)
+        assert exit_.value.code == 2 and "non-negative whole number" in capsys.readouterr().err
+
+
 def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     out, rep = tmp_path / "out", tmp_path / "rep"
     code, _, _ = _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--iters", "3", "-p", "fast", "-m",

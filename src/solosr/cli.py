@@ -86,14 +86,21 @@ def _prepare_out_dir(path: str) -> Path:
     return out
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
+def _whole_number(minimum: int, what: str):
+    """An argparse type: a whole number of at least `minimum`, else a one-line usage error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {what} whole number, got {text!r}")
+        return value
+    return parse
+
+
+_positive_int = _whole_number(1, "positive")
+_nonnegative_int = _whole_number(0, "non-negative")
 
 
 def _with_iters(cfg, iters: int):
@@ -140,9 +147,10 @@ def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
 def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
     cfg = preset(args.preset).replace(method=args.method)
-    if args.ensemble is not None or args.tile is not None:
-        cfg = config_with(cfg, infer={k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile))
-                                      if v is not None})
+    infer = {k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile),
+                               ("backprojection_iters", args.backprojection)) if v is not None}
+    if infer:
+        cfg = config_with(cfg, infer=infer)
     cfg = _with_iters(cfg, args.iters)
     if args.x4 is not None:
         cfg = cfg.replace(x4=args.x4)
@@ -380,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
                     help="self-ensemble at inference over the rotations/flips that keep the kernel "
                          "(default: the preset's)")
+    up.add_argument("--backprojection", type=_nonnegative_int, default=None, metavar="N",
+                    help="back-projection steps after inference, each making the output degrade back to the "
+                         "input (default: the preset's; fast 0, balanced 2, best 4)")
     up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
     up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
     up.add_argument("--x4", choices=X4_MODES, default=None,
