@@ -11,6 +11,10 @@ noise-free sons, training seed --seed), and its net is applied six ways: one pas
 estimated kernel ("kernel's", the ensemble now), with and without BP. "ZSSR, kernel's + BP" against
 "kd, one pass" asks whether distillation adds anything beyond teaching the student that inference.
 
+Each inference is also scored one step down, inside the image: it upscales the input's son (the input
+blurred with its kernel estimate and subsampled) and is compared with the input. "Picked by the son" is
+the HR PSNR of the inference that does best there, an image-internal choice a user's run could make.
+
 The JSON (and the Markdown table beside it) is rewritten after every image, so a run cut short keeps
 what it finished; `--start N` skips the first N images, `--merge A.json B.json ...` joins such runs.
 """
@@ -33,6 +37,7 @@ from solosr.imageio import picture_from_array
 from solosr.infer import kernel_symmetries, super_resolve
 from solosr.metrics import psnr_y, quantize
 from solosr.pipeline import resolve_kernel, train_method
+from solosr.resize import degrade
 
 INFERENCES = {  # name: (ensemble, ensemble_tolerance, back-projection steps)
     "one pass": (False, 0.1, 0),
@@ -51,13 +56,15 @@ def run_case(case, scale: int, methods: list[str], base, seed: int, dev: torch.d
     k = resolve_kernel("auto", scale, pic.pixels)
     k_seconds = time.perf_counter() - t0
     lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
+    son = degrade(lr[None], k, scale)[0]  # the input one step down, blurred with its own kernel estimate
     out = {"kernel_symmetries": kernel_symmetries(k, scale, 0.1)}
     for method in methods:
         cfg = base.replace(method=method, pairs=dataclasses.replace(base.pairs, noise_sigma=0.0, jpeg_quality=0))
         gen = torch.Generator().manual_seed(seed)
         t0 = time.perf_counter()
         net, _ = train_method(lr, k, scale, cfg, seed, gen, dev)
-        entry = {"train_seconds": k_seconds + time.perf_counter() - t0, "psnr": {}, "infer_seconds": {}}
+        entry = {"train_seconds": k_seconds + time.perf_counter() - t0, "psnr": {}, "infer_seconds": {},
+                 "son_psnr": {}}
         for name, (ensemble, tolerance, bp) in INFERENCES.items():
             infer = dataclasses.replace(cfg.infer, ensemble=ensemble, ensemble_tolerance=tolerance,
                                         backprojection_iters=bp)
@@ -65,6 +72,8 @@ def run_case(case, scale: int, methods: list[str], base, seed: int, dev: torch.d
             sr = super_resolve(net, lr, scale, k, infer, device=dev)
             entry["infer_seconds"][name] = time.perf_counter() - t0
             entry["psnr"][name] = psnr_y(quantize(sr.numpy().transpose(1, 2, 0)), case.hr, scale)
+            sr_son = super_resolve(net, son, scale, k, infer, device=dev)
+            entry["son_psnr"][name] = psnr_y(quantize(sr_son.numpy().transpose(1, 2, 0)), pic.pixels, scale)
         out[method] = entry
         print(case.name, method, {n: round(p, 2) for n, p in entry["psnr"].items()},
               f"train {entry['train_seconds']:.0f} s", flush=True)
@@ -83,12 +92,35 @@ def table(meta: dict, images: dict) -> str:
         cells = [f"{np.mean([r['psnr'][n] for r in rs]):.2f}" for n in INFERENCES]
         seconds = np.mean([r["train_seconds"] for r in rs])
         lines.append(f"| {m} ({len(rs)} images) | " + " | ".join(cells) + f" | {seconds:.0f} |")
-    lines += ["", "Per image (Y-PSNR dB, " + " / ".join(INFERENCES) + "):", ""]
+    scored = {m: [r[m] for r in images.values() if "son_psnr" in r.get(m, {})] for m in methods}
+    if any(scored.values()):
+        lines += ["", "Chosen inside the image: each inference also upscales the input's son (the input "
+                  "degraded once more with its kernel estimate) and is scored against the input. Mean son-level "
+                  "Y-PSNR, and the HR Y-PSNR of the inference the son picks against the best in hindsight:", "",
+                  "| method | " + " | ".join(INFERENCES) + " | picked by the son | best per image |",
+                  "|---|" + "---|" * (len(INFERENCES) + 2)]
+        for m, rs in scored.items():
+            if rs:
+                cells = [f"{np.mean([r['son_psnr'][n] for r in rs]):.2f}" for n in INFERENCES]
+                lines.append(f"| {m} ({len(rs)} images) | " + " | ".join(cells)
+                             + f" | {np.mean([picked(r) for r in rs]):.2f} | "
+                             + f"{np.mean([max(r['psnr'].values()) for r in rs]):.2f} |")
+    lines += ["", "Per image (Y-PSNR dB, " + " / ".join(INFERENCES) + "; the son's pick):", ""]
     for name, r in images.items():
         lines.append(f"- {name} (kernel's transforms {r['kernel_symmetries']}): "
                      + "; ".join(f"{m} " + " / ".join(f"{r[m]['psnr'][n]:.2f}" for n in INFERENCES)
+                                 + (f" (son picks {pick(r[m])})" if "son_psnr" in r[m] else "")
                                  for m in methods if m in r))
     return "\n".join(lines) + "\n"
+
+
+def pick(entry: dict) -> str:
+    """The inference whose upscaled son is closest to the input (ties: the cheaper, listed first)."""
+    return max(INFERENCES, key=lambda n: round(entry["son_psnr"][n], 3))
+
+
+def picked(entry: dict) -> float:
+    return entry["psnr"][pick(entry)]
 
 
 def write(path: Path, meta: dict, images: dict) -> None:
