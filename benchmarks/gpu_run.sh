@@ -11,6 +11,8 @@
 #   bash benchmarks/gpu_run.sh variants SECONDS ROWS SCALE:TAG:CHANGES...  # config changes on .devdata/div2k
 #   bash benchmarks/gpu_run.sh pdelay SECONDS  # the teacher's preprocessing module's wait: Set5+Set14 x2 rows 5, 6,
 #                                              # x4 row 6, and DIV2K im_19 x2 seed 2 (39 processes)
+#   bash benchmarks/gpu_run.sh infer SECONDS   # x4 rows 3, 6 with and without the kernel's ensemble + 2 BP
+#                                              # steps (Set5, Set14, DIV2K), Set14 x2 inference variants
 #   bash benchmarks/gpu_run.sh tables SECONDS  # fast-preset ablations: x2 Set5+Set14 (one process per image),
 #                                              # x4 Set5 (one per image and group of rows), 34 processes
 #
@@ -153,6 +155,51 @@ if [ "$phase" = pdelay ]; then
         -o "$R" --merge 2>&1 | tail -4
   done
   grep -h "dB" "$R/div2k_im19.log"
+  kill $packer; pack
+  exit 0
+fi
+
+if [ "$phase" = infer ]; then
+  # Seventh loan (2026-12-04): the kernel's self-ensemble + 2 back-projection steps at inference, at x4,
+  # where x4 is two x2 steps and the second trains on the first's output. Rows 3 and 6 through the
+  # pipeline, the preset's one pass ("onepass") against infer.ensemble + 2 BP steps ("ensbp"), on Set5 and
+  # Set14 apart (their kernels as in the README's tables) and, at lower priority, the ten DIV2K photos;
+  # lowest, Set14 x2 through benchmarks/inference_variants.py (one training, six inferences). One
+  # process per image and variant: 72 processes.
+  limit_s=$2
+  R=/tmp/gpu_res; D=.devdata; mkdir -p "$R"
+  ( while sleep 30; do pack; done ) & packer=$!
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$R/gpu.txt"
+  python3 -c "import torch, numpy; print('torch', torch.__version__, 'numpy', numpy.__version__)" | tee -a "$R/gpu.txt"
+  pids=""
+  variant() { [ "$1" = ensbp ] && echo "--config infer.ensemble=true --config infer.backprojection_iters=2"; }
+  for v in onepass ensbp; do
+    for set in set5:5 set14:14 div2k:10; do
+      name=${set%%:*}; n=${set#*:}; dir=$D/hr/$name; pri=0
+      [ "$name" = div2k ] && { dir=$D/div2k; pri=5; }
+      for k in $(seq 0 $((n - 1))); do
+        # shellcheck disable=SC2046
+        OMP_NUM_THREADS=1 timeout "$limit_s" nice -n $pri python3 benchmarks/ablation.py --synthetic "$dir" -s 4 \
+            -p fast --iters 0 --device cuda --via-pipeline --rows 3,6 $(variant $v) --shard $k/$n \
+            --tag "_${name}_gpu_$v" -o "$R" > "$R/x4_${name}_${v}_$k.log" 2>&1 & pids="$pids $!"
+      done
+    done
+  done
+  for k in $(seq 0 13); do
+    OMP_NUM_THREADS=1 timeout "$limit_s" nice -n 10 python3 benchmarks/inference_variants.py --synthetic $D/hr/set14 \
+        -s 2 -m zssr,kd -p fast --device cuda --start $k --limit $((k + 1)) -o "$R/iv_x2_set14_$k.json" \
+        > "$R/iv_x2_set14_$k.log" 2>&1 & pids="$pids $!"
+  done
+  wait $pids  # not the packer
+  for v in onepass ensbp; do
+    for set in set5 set14 div2k; do
+      dir=$D/hr/$set; [ "$set" = div2k ] && dir=$D/div2k
+      python3 benchmarks/ablation.py --synthetic "$dir" -s 4 -p fast --iters 0 --tag "_${set}_gpu_$v" -o "$R" \
+          --merge 2>&1 | tail -3
+    done
+  done
+  ls "$R"/iv_x2_set14_*.json >/dev/null 2>&1 && python3 benchmarks/inference_variants.py \
+      --merge "$R"/iv_x2_set14_*.json -o "$R/inference_x2_set14_gpu.json" | head -12
   kill $packer; pack
   exit 0
 fi
