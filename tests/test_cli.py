@@ -145,7 +145,13 @@ def test_report_and_method_options(tmp_path, photo_png, capsys):
     assert {"solosr", "torch"} <= set(run["versions"]) and run["history"]
     assert run["bf16"] is uses_bf16(torch.device(run["device"]), run["config"]["train"]["amp"])
     assert Image.open(folder / "compare.png").size[0] >= 3 * 2 * 40  # three x2 crops of the 40-px-high input
-    assert run["ensemble_turns"] == [[0]]  # the fast preset: one pass
+    # The fast preset ensembles over the turns that keep the (estimated) kernel it used.
+    from solosr.infer import kernel_symmetries
+    k = np.load(folder / "kernel.npy")
+    assert run["ensemble_turns"] == [list(kernel_symmetries(k, 2, run["config"]["infer"]["ensemble_tolerance"]))]
+    code, _, _ = _run(["upscale", str(photo_png), "-o", str(tmp_path / "out1"), "--iters", "3", "-m", "zssr",
+                       "--no-ensemble", "--report", str(tmp_path / "rep1")], capsys)
+    assert code == 0 and json.loads((tmp_path / "rep1" / "photo" / "run.json").read_text())["ensemble_turns"] == [[0]]
 
 
 @pytest.mark.parametrize("sigma2, turns", [(1.5, list(range(8))), (0.6, [0, 2])])
@@ -180,7 +186,8 @@ def test_x4_option_reaches_the_run(tmp_path, photo_png, capsys):
     run = json.loads((rep / "photo" / "run.json").read_text())
     assert run["config"]["x4"] == "2x2-reuse"
     assert {e["stage"] for e in run["history"]} == {"step1/zssr"}  # one training for the two x2 steps
-    assert run["ensemble_turns"] == [[0], [0]]  # two x2 steps, one pass each
+    turns = run["ensemble_turns"]
+    assert len(turns) == 2 and turns[0] == turns[1]  # two x2 steps with the same x2 kernel, the same turns
     with pytest.raises(SystemExit):
         _run(["upscale", str(photo_png), "-o", str(out), "-s", "4", "--x4", "3x3"], capsys)
     code, _, err = _run(["upscale", str(photo_png), "-o", str(tmp_path / "o2"), "-s", "2", "--iters", "2", "-p", "fast",

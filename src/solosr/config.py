@@ -172,7 +172,12 @@ PRESETS: dict[str, RunConfig] = {
         # (which stopped 128-256 px inputs at 200-328 iterations); at x4 +0.07 for both
         # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md).
         train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2, pixels_per_iter=50.0),
-        infer=InferConfig(ensemble=False, backprojection_iters=0),
+        # The kernel's self-ensemble + 2 back-projection steps, over one pass: ZSSR +0.43 dB on ten DIV2K
+        # photos at x2, +0.54 at x4, Set5 +0.69 / +0.40, Set14 +0.11 / +0.06; kd +0.08 Set5 x2, +0.10 Set14
+        # x2, +0.17 photos x4, Set5 x4 -0.09, Set14 x4 +0.01. Costs 1.4x (2 turns) to 8.6x (8 turns) the
+        # one-pass inference (512x512 x2 on a 2-core AMX Xeon: 1.0 s -> 8.8 s with 8 turns).
+        # (docs/results/inference_x2_kernel_bp.md, h200/README.md seventh loan)
+        infer=InferConfig(ensemble=True, backprojection_iters=2),
     ),
     "balanced": RunConfig(
         distill=DistillConfig(student_iters=0.5),
