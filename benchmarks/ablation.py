@@ -60,6 +60,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N images (with --start: images START to N-1)")
     ap.add_argument("--start", type=int, default=0,
                     help="skip the first N images (each keeps its own kernel: the kernels follow the image's place)")
+    ap.add_argument("--crop", type=int, default=0,
+                    help="cut each HR image to its middle CROP x CROP pixels first: the same content as a smaller input")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--shard", default="", help="K/N: only images K, K+N, K+2N, ... (writes a shard file)")
     ap.add_argument("--merge", action="store_true", help="join the shard files in --output into the table")
@@ -125,7 +127,8 @@ def main() -> None:
              "command": f"python benchmarks/ablation.py --synthetic {' '.join(args.synthetic)} -s {s} "
                         f"-p {args.preset} --iters {args.iters} -o {args.output}"
                         + (f" --start {args.start}" if args.start else "")
-                        + (f" --limit {args.limit}" if args.limit else "") + (" --via-pipeline" if args.via_pipeline else "")
+                        + (f" --limit {args.limit}" if args.limit else "") + (f" --crop {args.crop}" if args.crop else "")
+                        + (" --via-pipeline" if args.via_pipeline else "")
                         + (" --skip-terms" if args.skip_terms else "") + (f" --rows {args.rows}" if args.rows else "")
                         + (f" --seed {args.seed}" if args.seed else "")
                         + (f" --train-seed {train_seed}" if train_seed != args.seed else "")
@@ -187,7 +190,8 @@ def main() -> None:
 
     import itertools
 
-    cases = itertools.islice(synthetic_cases(args.synthetic, s, args.seed), args.start, args.limit or None)
+    cases = itertools.islice(synthetic_cases(args.synthetic, s, args.seed, crop=args.crop), args.start,
+                             args.limit or None)
     for case in itertools.islice(cases, shard, None, n_shards):
         record(ROWS[0], case, imresize_np(case.lr, s), 0.0)
         if args.via_pipeline:

@@ -78,14 +78,26 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
     return Case(name, lr, k, hr, k2)
 
 
+def center_crop(image: np.ndarray, side: int) -> np.ndarray:
+    """The middle `side` x `side` of (H,W,...) `image`, or as much of it as the image has."""
+    h, w = image.shape[:2]
+    y, x = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    return image[y:y + side, x:x + side]
+
+
 def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0, *, noise: float = 0.0,
-                    jpeg: int | None = None) -> Iterator[Case]:
-    """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel (and noise)."""
+                    jpeg: int | None = None, crop: int = 0) -> Iterator[Case]:
+    """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel (and noise).
+
+    With `crop` > 0 each HR image is first cut to its middle `crop` x `crop` pixels (the same content
+    at a smaller input size; each image keeps the kernel of its place).
+    """
     paths = [p for d in hr_dirs for p in list_images(d)]
     for i, p in enumerate(paths):
         rng = np.random.default_rng([seed, i])
         name = f"{Path(p).parent.name}/{p.stem}" if len(hr_dirs) > 1 else p.stem
-        yield synthetic_case(name, _rgb(read_image(p)), scale, rng, noise=noise, jpeg=jpeg)
+        hr = _rgb(read_image(p))
+        yield synthetic_case(name, center_crop(hr, crop) if crop > 0 else hr, scale, rng, noise=noise, jpeg=jpeg)
 
 
 def folder_cases(root: str | os.PathLike, scale: int) -> Iterator[Case]:
