@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from solosr.kernels import (bicubic_kernel, center_kernel, center_of_mass, compose_x2_to_x4, gaussian_kernel,
-                            jittered_kernels, kernel_error, load_kernel, random_div2krk_kernel, rms_radius,
-                            warp_kernel)
+from solosr.kernels import (bicubic_kernel, center_kernel, center_of_mass, compose_x2_to_x4, elongation,
+                            gaussian_kernel, jittered_kernels, kernel_error, load_kernel, random_div2krk_kernel,
+                            rms_radius, warp_kernel)
 from solosr.resize import degrade_np
 
 
@@ -112,3 +112,10 @@ def test_a_jittered_family_spreads_around_the_estimate():
     widths = [rms_radius(f) / rms_radius(k) for f in fam[1:]]
     assert min(widths) < 0.97 and max(widths) > 1.03  # narrower and wider ones
     assert all(0.6 < w < 1.6 for w in widths)
+
+
+@pytest.mark.parametrize("theta", [0.0, 0.7, 2.0])
+def test_elongation_is_the_ratio_of_the_axes_whatever_the_angle(theta):
+    assert elongation(gaussian_kernel(21, 1.2, 1.2, theta)) == pytest.approx(1.0, abs=1e-6)
+    assert elongation(gaussian_kernel(21, 2.4, 1.2, theta)) == pytest.approx(2.0, rel=0.01)
+    assert elongation(gaussian_kernel(21, 1.0, 1.5, theta)) == pytest.approx(1.5, rel=0.01)

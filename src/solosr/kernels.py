@@ -53,6 +53,19 @@ def rms_radius(k: np.ndarray) -> float:
     return float(np.sqrt((((y - c[0]) ** 2 + (x - c[1]) ** 2) * k).sum()))
 
 
+def elongation(k: np.ndarray) -> float:
+    """How stretched the kernel is: its long axis' RMS width over its short axis' (1 for a round blur;
+    sigma1 / sigma2 for an untruncated Gaussian), from the second moments of its mass."""
+    k = np.clip(np.asarray(k, dtype=np.float64), 0, None)
+    k = k / k.sum()
+    c = center_of_mass(k)
+    y, x = np.indices(k.shape)
+    dy, dx = y - c[0], x - c[1]
+    cov = np.array([[(dy * dy * k).sum(), (dy * dx * k).sum()], [(dy * dx * k).sum(), (dx * dx * k).sum()]])
+    low, high = np.linalg.eigvalsh(cov)
+    return float(np.sqrt(high / max(low, 1e-12)))
+
+
 def center_kernel(k: np.ndarray, scale: int) -> np.ndarray:
     """Normalise and shift the centre of mass to where `degrade` at `scale` expects it."""
     k = make_odd(normalize_kernel(k))
