@@ -87,7 +87,9 @@ class DistillConfig:
     # turns over five DIV2K photos (ZSSR's nets, -0.01 dB) but up to 1 dB apart either way per photo
     # (im_15 +0.98, im_11 -0.63). The student from the kernel's turns: DIV2K im_15 37.50 dB against
     # 39.83 with all 8 (kd's largest gain comes from this target); four Set5/Set14 x2 images +0.12, one
-    # run each (docs/results/ensemble_kernel_x2.md).
+    # run each (docs/results/ensemble_kernel_x2.md). What the all-8 average buys is a hedge against a
+    # kernel estimate more stretched than the blur: kd - ZSSR +0.31 dB on such images, +0.02-0.04 on the
+    # rest (59 images), +0.05 on ten photos given the true kernel (docs/results/kd_gain_x2_study.md).
     target_ensemble_tolerance: float = 1.0
     target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
     # textured window): the teacher's 8-pass target over a whole large image costs more than training
