@@ -44,25 +44,26 @@ def _shift(k: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return ndimage.shift(k, shift, order=1, mode="constant", cval=0.0)
 
 
-def rms_radius(k: np.ndarray) -> float:
-    """The kernel's width: the root-mean-square distance of its mass from its centre of mass, in pixels."""
-    k = np.clip(np.asarray(k, dtype=np.float64), 0, None)
-    k = k / k.sum()
-    c = center_of_mass(k)
-    y, x = np.indices(k.shape)
-    return float(np.sqrt((((y - c[0]) ** 2 + (x - c[1]) ** 2) * k).sum()))
-
-
-def elongation(k: np.ndarray) -> float:
-    """How stretched the kernel is: its long axis' RMS width over its short axis' (1 for a round blur;
-    sigma1 / sigma2 for an untruncated Gaussian), from the second moments of its mass."""
+def _covariance(k: np.ndarray) -> np.ndarray:
+    """The 2x2 second moments (y, x) of the kernel's mass about its centre of mass, in pixels squared."""
     k = np.clip(np.asarray(k, dtype=np.float64), 0, None)
     k = k / k.sum()
     c = center_of_mass(k)
     y, x = np.indices(k.shape)
     dy, dx = y - c[0], x - c[1]
-    cov = np.array([[(dy * dy * k).sum(), (dy * dx * k).sum()], [(dy * dx * k).sum(), (dx * dx * k).sum()]])
-    low, high = np.linalg.eigvalsh(cov)
+    cross = (dy * dx * k).sum()
+    return np.array([[(dy * dy * k).sum(), cross], [cross, (dx * dx * k).sum()]])
+
+
+def rms_radius(k: np.ndarray) -> float:
+    """The kernel's width: the root-mean-square distance of its mass from its centre of mass, in pixels."""
+    return float(np.sqrt(np.trace(_covariance(k))))
+
+
+def elongation(k: np.ndarray) -> float:
+    """How stretched the kernel is: its long axis' RMS width over its short axis' (1 for a round blur;
+    sigma1 / sigma2 for an untruncated Gaussian)."""
+    low, high = np.linalg.eigvalsh(_covariance(k))
     return float(np.sqrt(high / max(low, 1e-12)))
 
 
