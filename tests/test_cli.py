@@ -266,3 +266,24 @@ def test_side_by_side_on_a_narrow_image_keeps_panels_aligned():
     up = imresize_np(lr, 2)
     pic = side_by_side(lr, up, up, 2)
     assert pic.shape[1] == 3 * 40 * 2 + 2 * 6  # three 80px panels and two gaps, nothing cut off
+
+
+def test_jobs_split_the_threads_and_give_the_same_outputs(tmp_path, photo, capsys):
+    from solosr.cli import _threads_per_job
+
+    assert _threads_per_job(2, 2) == 1 and _threads_per_job(16, 3) == 5 and _threads_per_job(1, 4) == 1
+    src = tmp_path / "in"
+    src.mkdir()
+    for i, (y, x) in enumerate([(0, 0), (40, 60)]):
+        Image.fromarray((photo[y:y + 32, x:x + 36] * 255).round().astype(np.uint8)).save(src / f"p{i}.png")
+    (src / "bad.png").write_text("not an image")
+    outs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"out{jobs}"
+        code, stdout, err = _run(["upscale", str(src), "-o", str(out), "--iters", "4", "--jobs", str(jobs),
+                                  "--threads", str(jobs)], capsys)  # one thread per image either way
+        assert code == 1 and "2 done, 1 failed" in err and "bad.png" in err
+        outs[jobs] = [np.asarray(Image.open(out / f"p{i}_x2.png"), dtype=np.int16) for i in range(2)]
+    for a, b in zip(outs[1], outs[2]):
+        assert a.shape == b.shape == (64, 72, 3)
+        assert np.abs(a - b).max() <= 1

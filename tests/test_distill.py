@@ -9,7 +9,7 @@ from solosr.bench import config_with
 from solosr.config import preset
 from solosr.distill import Anchor, TrueScaleSampler, local_affinity, student_step, train_student, train_teacher
 from solosr.kernels import random_div2krk_kernel
-from solosr.nets import SRNet, Student
+from solosr.nets import SRNet, Student, interpolate, make_net
 from solosr.pairs import PairSampler
 from solosr.resize import degrade
 
@@ -23,13 +23,16 @@ def setup(photo):
     return lr, k, cfg
 
 
-def test_teacher_has_a_working_preprocessing_module():
-    net = SRNet(3, width=8, depth=3, pre_depth=2)
+@pytest.mark.parametrize("space", ["hr", "lr"])
+def test_teacher_has_a_working_preprocessing_module(space):
+    net = make_net(space, 3, 2, width=8, depth=3, pre_depth=2)
     x = torch.rand(1, 3, 12, 12)
-    assert torch.equal(net(x), x)  # zero-initialised residual branches: identity at the start
-    assert net.receptive_radius == 5 and net.pre is not None
+    # zero-initialised residual branches: bicubic interpolation at the start
+    assert torch.allclose(net(x), interpolate(x, 2), atol=1e-6)
+    assert net.receptive_radius == (5 if space == "hr" else 12) and net.pre is not None
     out, feat = net(x, return_features=True)
-    assert feat.shape == (1, 8, 12, 12)
+    assert out.shape == (1, 3, 24, 24)
+    assert feat.shape == ((1, 8, 24, 24) if space == "hr" else (1, 8, 12, 12))  # LR nets compute at 12x12
 
 
 @pytest.mark.parametrize("still", [{"teacher_pre_lr": 0.0}, {"teacher_pre_delay": 1.0}])
@@ -148,13 +151,14 @@ def test_kernel_jitter_gives_the_teachers_sons_a_family_of_kernels(setup, monkey
     chosen = []
     monkeypatch.setattr(solosr.pairs, "degrade", lambda x, kern, s: (chosen.append(kern), degrade(x, kern, s))[1])
     for _ in range(12):
-        son_up, father = jit.sample()
+        son, son_up, father = jit.sample()
         assert son_up.shape == father.shape and torch.isfinite(son_up).all()
+        assert son.shape[-1] * 2 == son_up.shape[-1]
     # each batch's sons take one member of the family, drawn by the sampler's generator
     assert len({id(c) for c in chosen}) > 1 and all(any(c is f for f in jit.son_kernels) for c in chosen)
     # the validation pair keeps the estimate: the same blur as without the jitter
-    v_up, v_father = jit.validation_pair(lr)
-    p_up, p_father = plain.validation_pair(lr)
+    _, v_up, v_father = jit.validation_pair(lr)
+    _, p_up, p_father = plain.validation_pair(lr)
     assert torch.allclose(v_up, p_up, atol=1e-5) and torch.equal(v_father, p_father)
     # the teacher's sampler takes distill.teacher_kernel_jitter; ZSSR's and the student's keep none
     made = []
@@ -172,7 +176,8 @@ def test_cycle_loss_is_zero_for_a_consistent_output():
     hr = torch.rand(1, 3, 64, 64)
     lr = degrade(hr, k, 2)[0]
     ts = TrueScaleSampler(lr, hr[0], 2, 32, 1, torch.Generator().manual_seed(0))
-    up, tgt, low = ts.sample()
+    y, up, tgt, low = ts.sample()
+    assert torch.equal(y, low)  # without an anchor the cycle compares with the crop itself
     # the teacher target crop is aligned with the LR crop: degrading it gives the LR crop back
     m = 4
     assert torch.allclose(degrade(tgt, k, 2)[..., m:-m, m:-m], low[..., m:-m, m:-m], atol=1e-5)
@@ -189,7 +194,8 @@ def test_anchor_crops_are_aligned_with_the_chains_input():
     ts = TrueScaleSampler(step_input[:, oy:, ox:], hr[0, :, 2 * oy:, 2 * ox:], 2, 62, 4,
                           torch.Generator().manual_seed(0), anchor=Anchor(y, k4, 4), offset=(oy, ox))
     assert ts.crop == 60  # a multiple of the anchor's scale
-    up, tgt, low = ts.sample()
+    crop, up, tgt, low = ts.sample()
+    assert crop.shape == (4, 3, 30, 30)  # the step's own crop, the student's input
     assert up.shape == tgt.shape == (4, 3, 60, 60) and low.shape == (4, 3, 15, 15)
     m = k4.shape[-1] // 8 + 2  # the margin the cycle term leaves out
     assert torch.allclose(degrade(tgt, k4, 4)[..., m:-m, m:-m], low[..., m:-m, m:-m], atol=1e-5)

@@ -7,7 +7,7 @@ import solosr
 from solosr.config import InferConfig, PairsConfig, TrainConfig
 from solosr.infer import apply_net, back_project
 from solosr.kernels import random_div2krk_kernel
-from solosr.nets import SRNet
+from solosr.nets import LRNet, SRNet, interpolate, make_net
 from solosr.pairs import PairSampler, dihedral, dihedral_inverse
 from solosr.resize import degrade, degrade_np
 
@@ -24,11 +24,13 @@ def test_sampler_pairs_are_degraded_fathers(photo):
     k = random_div2krk_kernel(2, np.random.default_rng(0))
     img = torch.from_numpy(photo.transpose(2, 0, 1))
     s = PairSampler(img, k, 2, PairsConfig(crop=32, batch=3), torch.Generator().manual_seed(0))
-    son_up, father = s.sample()
-    assert son_up.shape == father.shape == (3, 3, 32, 32)
+    son, son_up, father = s.sample()
+    assert son_up.shape == father.shape == (3, 3, 32, 32) and son.shape == (3, 3, 16, 16)
     # the son is a blurred father: close to it, but not equal
     err = (son_up - father).abs().mean()
     assert 0.002 < err < 0.2
+    # and son_up its interpolation, made with the margin's context: the same away from the crop's edges
+    assert (son_up - interpolate(son, 2))[..., 4:-4, 4:-4].abs().max() < 1e-5
 
 
 def test_sampler_prefers_textured_crops():
@@ -36,21 +38,46 @@ def test_sampler_prefers_textured_crops():
     img[:, :, 48:] = torch.rand(1, 96, 48)  # right half textured, left half flat
     s = PairSampler(img, np.ones((1, 1)), 2, PairsConfig(crop=16, batch=64, n_father_scales=1,
                                                           gradient_weight=1.0), torch.Generator().manual_seed(0))
-    _, fathers = s.sample()
+    _, _, fathers = s.sample()
     textured = (fathers.flatten(1).std(1) > 0.05).float().mean()
     assert textured > 0.8
 
 
-def test_tiled_inference_equals_untiled():
+@pytest.mark.parametrize("space", ["lr", "hr"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_tiled_inference_equals_untiled(space, scale):
     torch.manual_seed(0)
-    net = SRNet(3, width=16, depth=4)
+    net = make_net(space, 3, scale, width=16, depth=4, pre_depth=2)
     for p in net.parameters():
         torch.nn.init.normal_(p, std=0.1)
     lr = torch.rand(3, 45, 38)
-    whole = apply_net(net, lr, 2, tile=0, amp=False, device=torch.device("cpu"))
-    tiled = apply_net(net, lr, 2, tile=16, amp=False, device=torch.device("cpu"))
-    assert whole.shape == (3, 90, 76)
+    whole = apply_net(net, lr, scale, tile=0, amp=False, device=torch.device("cpu"))
+    tiled = apply_net(net, lr, scale, tile=16, amp=False, device=torch.device("cpu"))
+    assert whole.shape == (3, 45 * scale, 38 * scale)
     assert (whole - tiled).abs().max() < 1 / 255 * 0.01
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+@pytest.mark.parametrize("size", [(17, 23), (8, 8), (31, 12)])
+def test_lr_net_shapes_and_start_at_interpolation(scale, size):
+    net = LRNet(3, scale=scale, width=8, depth=3, pre_depth=2)
+    lr = torch.rand(2, 3, *size)
+    up = interpolate(lr, scale)
+    out = net(lr)
+    assert out.shape == (2, 3, size[0] * scale, size[1] * scale)
+    assert torch.allclose(out, up, atol=1e-6)  # zero last layers: exactly the interpolation at the start
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.05)
+    out, feature = net(lr, up, return_features=True)
+    assert out.shape == up.shape and feature.shape == (2, 8, *size) and torch.isfinite(out).all()
+    # a residual on the interpolation: values stay near the input's range
+    assert out.min() > -1 and out.max() < 2
+    # the preprocessing module's residual reaches the output through the interpolation as well
+    with torch.no_grad():
+        net.body[-1].weight.zero_()
+        net.body[-1].bias.zero_()
+        g = net.pre(lr)
+    assert torch.allclose(net(lr), interpolate(lr + g, scale), atol=1e-5)
 
 
 def test_back_projection_makes_output_consistent():

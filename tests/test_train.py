@@ -7,7 +7,7 @@ import torch
 from solosr import train
 from solosr.config import PairsConfig, TrainConfig
 from solosr.kernels import bicubic_kernel
-from solosr.nets import SRNet
+from solosr.nets import SRNet, _ResidualNet
 from solosr.pairs import PairSampler
 from solosr.train import (RESTART_WARMUP, STUCK_CHECK_ITER, STUCK_CHECK_LATEST, reconstruction_losses,
                           stuck_check_iter, train_network)
@@ -47,11 +47,11 @@ def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler, monke
     net = SRNet(3, width=8, depth=4)
     calls = []
 
-    def step(n, son_up, father):  # the first try dies at its 5th step
+    def step(n, son, son_up, father):  # the first try dies at its 5th step
         calls.append(1)
         if len(calls) == 5:
             kill(n)
-        return reconstruction_losses(n, son_up, father)
+        return reconstruction_losses(n, son, son_up, father)
 
     n = 2 * STUCK_CHECK_ITER
     history = train_network(net, s, s.validation_pair(image), config(n), device=CPU, step_losses=step)
@@ -60,7 +60,7 @@ def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler, monke
     assert "restarted" in history[1] and not any("restarted" in e or "stuck" in e for e in history[2:])
     assert len(calls) == STUCK_CHECK_ITER + n
     assert net.body[-3].bias.abs().max() < 1  # the killed weights were put back to their start
-    interpolation = float(torch.nn.functional.l1_loss(*s.validation_pair(image)))
+    interpolation = float(torch.nn.functional.l1_loss(*s.validation_pair(image)[1:]))
     assert history[-1]["val_l1"] < 0.99 * interpolation  # and it learned the second time
     lr = config(n).lr  # the first try starts at the full lr (no warm-up configured), the second rises to it
     assert lrs[0] == lr and lrs[STUCK_CHECK_ITER] == pytest.approx(lr / RESTART_WARMUP)
@@ -113,13 +113,13 @@ def test_upscale_reports_a_net_that_learned_nothing(photo, tiny_cfg, monkeypatch
     import solosr
     from solosr.bench import config_with
 
-    real_init = SRNet.__init__
+    real_init = _ResidualNet.__init__
 
     def dead_init(self, *a, **kw):
         real_init(self, *a, **kw)
         kill(self)
 
-    monkeypatch.setattr(SRNet, "__init__", dead_init)
+    monkeypatch.setattr(_ResidualNet, "__init__", dead_init)  # both nets, LR and HR space
     cfg = config_with(tiny_cfg.replace(method="zssr"), train={"max_iters": 2 * STUCK_CHECK_ITER,
                                                                  "min_iters": 2 * STUCK_CHECK_ITER,
                                                                  "eval_every": STUCK_CHECK_ITER})

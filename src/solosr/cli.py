@@ -144,70 +144,128 @@ def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
     (folder / "run.json").write_text(json.dumps(run, indent=1, default=float))
 
 
-def cmd_upscale(args) -> int:
-    scale = check_scale(args.scale)
+def _upscale_config(args, scale: int):
     cfg = preset(args.preset).replace(method=args.method)
     infer = {k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile),
                                ("backprojection_iters", args.backprojection)) if v is not None}
     if infer:
         cfg = config_with(cfg, infer=infer)
+    if args.net is not None:
+        cfg = config_with(cfg, net={"space": args.net})
+    if args.no_bf16:
+        cfg = config_with(config_with(cfg, train={"amp": False}), infer={"amp": False})
     cfg = _with_iters(cfg, args.iters)
     if args.x4 is not None:
         cfg = cfg.replace(x4=args.x4)
         if scale != 4:
             print(f"solosr: warning: --x4 applies only at -s 4; ignored at x{scale}", file=sys.stderr)
+    return cfg
+
+
+def _upscale_one(src: Path, dst: Path, args, cfg, scale: int, bar=None) -> tuple[str | None, dict, list[str]]:
+    """Read, upscale, write (and report) one image: (error or None, timings, warnings)."""
+    try:
+        pic = read_image(src, max_pixels=args.max_pixels)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
+                             noise=args.noise, jpeg=args.jpeg, progress=bar)
+            if bar is not None:
+                bar.close()
+            write_image(dst, result.picture)
+        if args.report:
+            _write_report(Path(args.report), src, pic, result)
+    except (ImageError, ValueError, OSError, RuntimeError) as e:
+        if bar is not None:
+            bar.close()
+        msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        return (msg if str(src) in msg else f"{src}: {msg}"), {}, []
+    return None, result.timings, [str(w.message) for w in caught] + list(result.warnings)
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(job):
+    src, dst, args, cfg, scale = job
+    return _upscale_one(src, dst, args, cfg, scale)
+
+
+def _threads_per_job(threads: int | None, jobs: int) -> int:
+    """Each of `jobs` images at once gets an equal share of the cores: two images with 2 threads each
+    on 2 cores are far slower than one after the other."""
+    total = threads or os.cpu_count() or 1
+    return max(1, total // jobs)
+
+
+def cmd_upscale(args) -> int:
+    scale = check_scale(args.scale)
+    cfg = _upscale_config(args, scale)
     if args.kernel not in ("bicubic", "auto"):
         resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
     inputs = _expand_inputs(args.inputs)
     if not inputs:
         raise CliError("no input images found")
     out_dir = _prepare_out_dir(args.output)
-    show = not args.quiet and sys.stderr.isatty()
-    done, skipped, failed = [], [], []
-    overall = None
-    if show and len(inputs) > 1:
-        from tqdm import tqdm
+    jobs = min(args.jobs, len(inputs))
+    if args.threads:
+        import torch
 
-        overall = tqdm(total=len(inputs), desc="all images", unit="img", position=0, dynamic_ncols=True)
-    for i, src in enumerate(inputs, 1):
-        if overall is not None and i > 1:
-            overall.update(1)
+        torch.set_num_threads(_threads_per_job(args.threads, 1))
+    skipped, failed, todo = [], [], []
+    for src in inputs:
         dst = _output_path(src, out_dir, scale, args.format)
-        label = f"[{i}/{len(inputs)}] {src.name}"
         if dst.exists() and not args.overwrite:
             skipped.append((src, "output exists (use --overwrite)"))
-            continue
-        if dst.resolve() == src.resolve():
+        elif dst.resolve() == src.resolve():
             failed.append((src, "output would overwrite the input"))
-            continue
-        bar = StageBar(label, show, position=1 if overall is not None else 0)
-        try:
-            pic = read_image(src, max_pixels=args.max_pixels)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
-                                 noise=args.noise, jpeg=args.jpeg, progress=bar)
-                bar.close()
-                write_image(dst, result.picture)
-            if args.report:
-                _write_report(Path(args.report), src, pic, result)
-            for w in caught:
-                print(f"solosr: warning: {src}: {w.message}", file=sys.stderr)
-            for w in result.warnings:
-                print(f"solosr: warning: {src}: {w}", file=sys.stderr)
-        except (ImageError, ValueError, OSError, RuntimeError) as e:
-            bar.close()
-            msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-            failed.append((src, msg))
-            print(f"solosr: error: {msg if str(src) in msg else f'{src}: {msg}'}", file=sys.stderr)
-            continue
+        else:
+            todo.append((src, dst))
+    done = []
+
+    def finish(src: Path, dst: Path, error: str | None, timings: dict, warns: list[str]) -> None:
+        for w in warns:
+            print(f"solosr: warning: {src}: {w}", file=sys.stderr)
+        if error is not None:
+            failed.append((src, error))
+            print(f"solosr: error: {error}", file=sys.stderr)
+            return
         done.append(dst)
         if not args.quiet:
-            t = result.timings
-            print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})")
-    if overall is not None:
-        overall.update(1)
-        overall.close()
+            t = timings
+            print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})", flush=True)
+
+    if jobs > 1:
+        import concurrent.futures as cf
+        import multiprocessing
+
+        per_job = _threads_per_job(args.threads, jobs)
+        with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_worker_init, initargs=(per_job,)) as pool:
+            futures = {pool.submit(_worker, (src, dst, args, cfg, scale)): (src, dst) for src, dst in todo}
+            for fut in cf.as_completed(futures):
+                src, dst = futures[fut]
+                try:
+                    finish(src, dst, *fut.result())
+                except Exception as e:  # a worker that died (killed, out of memory): the image failed
+                    finish(src, dst, f"{src}: worker failed ({e.__class__.__name__}: {e})", {}, [])
+    else:
+        show = not args.quiet and sys.stderr.isatty()
+        overall = None
+        if show and len(todo) > 1:
+            from tqdm import tqdm
+
+            overall = tqdm(total=len(todo), desc="all images", unit="img", position=0, dynamic_ncols=True)
+        for i, (src, dst) in enumerate(todo, 1):
+            bar = StageBar(f"[{i}/{len(todo)}] {src.name}", show, position=1 if overall is not None else 0)
+            finish(src, dst, *_upscale_one(src, dst, args, cfg, scale, bar))
+            if overall is not None:
+                overall.update(1)
+        if overall is not None:
+            overall.close()
     if len(inputs) > 1 or failed or skipped:
         if not args.quiet or failed:
             print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
@@ -398,6 +456,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "('2x2-reuse': about half the time), or one x4 step ('direct')")
     up.add_argument("--max-pixels", type=_positive_int, default=DEFAULT_MAX_PIXELS, metavar="N",
                     help=f"refuse inputs of more than N pixels, before decoding (default {DEFAULT_MAX_PIXELS:,})")
+    up.add_argument("--net", choices=["lr", "hr"], default=None,
+                    help="where the nets compute: lr (at the input's size, the default) or hr (ZSSR's, on the "
+                         "interpolated input: s*s times the work)")
+    up.add_argument("--no-bf16", action="store_true", help="compute in fp32 even where the CPU or GPU has bf16")
+    up.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                    help="images at once, each with an equal share of the threads (default 1)")
+    up.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                    help="CPU threads in all (default: every core)")
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
     up.add_argument("-q", "--quiet", action="store_true", help="no progress bars or per-file lines")
     up.set_defaults(func=cmd_upscale)

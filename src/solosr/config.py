@@ -27,8 +27,11 @@ class PairsConfig:
 
 @dataclass(frozen=True)
 class NetConfig:
-    """The SR network: a residual CNN over the bicubic-interpolated input (ZSSR style)."""
+    """The SR network: a residual CNN added to the bicubic-interpolated input."""
 
+    # "lr": convolutions at the input's resolution, pixel shuffle to the output (nets.LRNet); "hr": ZSSR's,
+    # every convolution on the interpolated HR-size input (nets.SRNet), s*s times the work.
+    space: str = "lr"
     width: int = 64
     depth: int = 8  # conv layers in the body
 
@@ -65,6 +68,7 @@ class DistillConfig:
     # Set5 x2, fast: 2 teachers 32.65 dB vs 32.59 with one (baby +0.81, the other four -0.03 to -0.30)
     # at 1.5x the time; the mean of two ZSSR runs' outputs is +0.03 over one (docs/results/kd_variants_x2_zen4.md).
     teachers: int = 1
+    student_one_pass: bool = False  # kd's image is one pass of the student (no self-ensemble at inference)
     student_width: int = 64
     student_depth: int = 8
     w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs

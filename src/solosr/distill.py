@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from .config import DistillConfig, RunConfig, TrainConfig
 from .infer import super_resolve
-from .nets import SRNet, Student
+from .nets import LRNet, SRNet, Student, make_net
 from .pairs import PairSampler, son_input, textured_window
 from .resize import degrade
 from .train import Progress, as_input, prepare, train_network
@@ -32,7 +32,9 @@ class Anchor(NamedTuple):
 
 
 class TrueScaleSampler:
-    """Aligned crops of the input at the true scale: (y_up, teacher(y), y), (B,C,P,P) / (B,C,P/s,P/s).
+    """Aligned crops of the input at the true scale: (y, y_up, teacher(y), low), (B,C,P/s,P/s),
+    (B,C,P,P), (B,C,P,P), (B,C,P/s,P/s): the crop, its interpolation, the soft target and what
+    degrading the student's output must give back (the crop itself without an anchor).
 
     `lr` may be a window of the step's input at `offset`; with an `anchor` the third crop is the
     anchor image's (B,C,P/a,P/a), a = anchor.scale, at the same place.
@@ -63,18 +65,19 @@ class TrueScaleSampler:
         f = self.step  # the offset is a multiple of f: so must the position be
         return [p - p % f for p in torch.randint(n, (self.batch,), generator=self.gen).tolist()]
 
-    def sample(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         s, p = self.scale, self.crop
         ys, xs = self._positions(self.rows), self._positions(self.cols)
         up = torch.stack([self.up[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
         tgt = torch.stack([self.target[:, y * s:y * s + p, x * s:x * s + p] for y, x in zip(ys, xs)])
+        y_crop = torch.stack([self.lr[:, y:y + p // s, x:x + p // s] for y, x in zip(ys, xs)])
         if self.anchor is None:
-            low = torch.stack([self.lr[:, y:y + p // s, x:x + p // s] for y, x in zip(ys, xs)])
+            low = y_crop
         else:
             f, q, (oy, ox) = self.step, p // self.anchor.scale, self.offset
             low = torch.stack([self.anchor.image[:, (oy + y) // f:(oy + y) // f + q, (ox + x) // f:(ox + x) // f + q]
                                for y, x in zip(ys, xs)])
-        return up, tgt, low
+        return y_crop, up, tgt, low
 
 
 FEAT_LOSSES = ("l1", "affinity")
@@ -95,7 +98,7 @@ def local_affinity(feature: torch.Tensor, window: int = AFFINITY_WINDOW) -> torc
     return f @ f.transpose(-1, -2)
 
 
-def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
+def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
                  scale: int, device: torch.device):
     """The student's training step: named losses, the weighted total under "loss".
 
@@ -108,24 +111,24 @@ def student_step(teacher: SRNet, true_scale: TrueScaleSampler, cfg: DistillConfi
     if cfg.feat_loss not in FEAT_LOSSES:
         raise ValueError(f"distill.feat_loss must be one of {', '.join(FEAT_LOSSES)}, not {cfg.feat_loss!r}")
 
-    def step(student: Student, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
+    def step(student: Student, son: torch.Tensor, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
         losses: dict[str, torch.Tensor] = {}
         if cfg.w_feat > 0:
             # the affinity compares the student's own feature: it needs no adapter to the teacher's channels
             affinity = cfg.feat_loss == "affinity"
-            out, feat = (student.net if affinity else student)(son_up, return_features=True)
+            out, feat = (student.net if affinity else student)(son, son_up, return_features=True)
             with torch.no_grad():
-                _, t_feat = teacher(son_up, return_features=True)
+                _, t_feat = teacher(son, son_up, return_features=True)
             if affinity:
                 losses["kd_feat"] = F.l1_loss(local_affinity(feat), local_affinity(t_feat))
             else:
                 losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
         else:
-            out = student(son_up)
+            out = student(son, son_up)
         losses["rec"] = F.l1_loss(out.float(), father.float())
         if cfg.w_out > 0 or cfg.w_cycle > 0:
-            y_up, t_out, y_lr = (as_input(t, device) for t in true_scale.sample())
-            s_out = student(y_up)
+            y, y_up, t_out, y_lr = (as_input(t, device) for t in true_scale.sample())
+            s_out = student(y, y_up)
             if cfg.w_out > 0:
                 losses["kd_out"] = F.l1_loss(s_out.float(), t_out.float())
             if cfg.w_cycle > 0:
@@ -148,11 +151,11 @@ def _scaled(train: TrainConfig, factor: float) -> TrainConfig:
 
 def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, gen: torch.Generator,
                   device: torch.device, progress: Progress | None = None,
-                  pre: bool = True, train: TrainConfig | None = None) -> tuple[SRNet, list[dict]]:
+                  pre: bool = True, train: TrainConfig | None = None) -> tuple[SRNet | LRNet, list[dict]]:
     """The teacher (with the residual preprocessing module unless `pre` is False) on son -> father."""
     d = cfg.distill
-    teacher = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth,
-                            pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
+    teacher = prepare(make_net(cfg.net.space, lr.shape[0], scale, width=cfg.net.width, depth=cfg.net.depth,
+                               pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen, kernel_jitter=d.teacher_kernel_jitter)
     groups = None
     if teacher.pre is not None and (d.teacher_pre_lr != 1.0 or d.teacher_pre_delay > 0):
@@ -165,10 +168,10 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     return teacher, history
 
 
-def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet,
+def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet | LRNet,
                   gen: torch.Generator, device: torch.device, progress: Progress | None = None,
                   train: TrainConfig | None = None, anchor: Anchor | None = None,
-                  more_teachers: list[SRNet] = ()) -> tuple[SRNet, list[dict]]:
+                  more_teachers: list = ()) -> tuple[SRNet | LRNet, list[dict]]:
     """Distil the frozen teacher into a student; returns the student's SRNet and its history.
 
     `anchor`: in a later step of a chain, the chain's input, kernel and scale (used when
@@ -200,9 +203,9 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     # The teacher's body was trained on p(x), not x: a student that copies the body needs the
     # preprocessing too, or it starts from a network that was never trained on its own input.
     with_pre = d.student_pre and teacher.pre is not None
-    net = SRNet(lr.shape[0], width=d.student_width, depth=d.student_depth,
-                pre_depth=teacher.pre_depth if with_pre else 0,
-                pre_width=teacher.pre[0].out_channels if with_pre else d.teacher_pre_width)
+    net = make_net(teacher.space, lr.shape[0], scale, width=d.student_width, depth=d.student_depth,
+                   pre_depth=teacher.pre_depth if with_pre else 0,
+                   pre_width=teacher.pre[0].out_channels if with_pre else d.teacher_pre_width)
     if with_pre:
         net.pre.load_state_dict(teacher.pre.state_dict())
     if d.student_init == "teacher":

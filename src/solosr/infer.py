@@ -43,7 +43,7 @@ def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int =
             region = lr[:, ya:yb, xa:xb][None].to(device)
             up = son_input(region, scale, ((yb - ya) * scale, (xb - xa) * scale))
             with autocast(device, amp):
-                sr = net(as_input(up, device))
+                sr = net(as_input(region, device), as_input(up, device))
             sr = sr.float()[0].cpu()
             oy, ox = (y0 - ya) * scale, (x0 - xa) * scale
             out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \

@@ -79,7 +79,8 @@ def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
 
 
 class PairSampler:
-    """Draws batches of (son_up, father) crops, both (B,C,P,P), from one LR image.
+    """Draws batches of (son, son_up, father) crops, (B,C,P/s,P/s), (B,C,P,P) and (B,C,P,P), from one
+    LR image: the son, its interpolation (made with the margin's context) and the father.
 
     `image` is (C,H,W) float in [0,1]; `kernel` is centred for `scale` (see kernels.center_kernel).
     """
@@ -130,8 +131,8 @@ class PairSampler:
         areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in self.fathers])
         self.father_p = areas / areas.sum()
 
-    def sample(self, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A batch (son_up, father), each (B,C,crop,crop)."""
+    def sample(self, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A batch (son, son_up, father): (B,C,crop/s,crop/s), (B,C,crop,crop), (B,C,crop,crop)."""
         batch = batch or self.cfg.batch
         full = self.crop + 2 * self.margin
         which = torch.multinomial(self.father_p, batch, replacement=True, generator=self.gen)
@@ -149,9 +150,10 @@ class PairSampler:
             kernel = self.son_kernels[int(torch.randint(len(self.son_kernels), (1,), generator=self.gen))]
         sons = self.corrupt(degrade(fathers, kernel, self.scale))
         son_up = son_input(sons, self.scale, fathers.shape[-2:])
-        m = self.margin
-        sl = (Ellipsis, slice(m, m + self.crop), slice(m, m + self.crop))
-        return son_up[sl].contiguous(), fathers[sl].contiguous()
+        m, s, c = self.margin, self.scale, self.crop
+        sl = (Ellipsis, slice(m, m + c), slice(m, m + c))
+        son = sons[..., m // s:(m + c) // s, m // s:(m + c) // s]
+        return son.contiguous(), son_up[sl].contiguous(), fathers[sl].contiguous()
 
     def corrupt(self, sons: torch.Tensor) -> torch.Tensor:
         """Give the sons the input's own noise and JPEG compression, so the net learns to remove them."""
@@ -162,12 +164,12 @@ class PairSampler:
             sons = jpeg_roundtrip(sons, self.cfg.jpeg_quality)
         return sons
 
-    def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-        """(son_up, father) of the whole image (centre-cropped to `max_side`), for the lr policy."""
+    def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, ...]:
+        """(son, son_up, father) of the whole image (centre-cropped to `max_side`), for the lr policy."""
         c, h, w = image.shape
         hh, ww = min(h, max_side), min(w, max_side)
         hh, ww = hh - hh % self.scale, ww - ww % self.scale
         y0, x0 = (h - hh) // 2, (w - ww) // 2
         father = image[:, y0:y0 + hh, x0:x0 + ww][None]
         son = self.corrupt(degrade(father, self.kernel, self.scale))
-        return son_input(son, self.scale, (hh, ww)), father
+        return son, son_input(son, self.scale, (hh, ww)), father

@@ -17,7 +17,7 @@ from .estimate import KernelEstimate, estimate_kernel
 from .distill import Anchor, train_student, train_teacher
 from .infer import ensemble_transforms, super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
-from .nets import SRNet
+from .nets import make_net
 from .pairs import PairSampler
 from .resize import imresize
 from .train import Progress, TrainingDiverged, prepare, resolve_device, train_network
@@ -203,8 +203,9 @@ def upscale(
             sr = imresize(sr, scale=step_scale).clamp_(0, 1)
             turns.append([])
         else:
-            turns.append(ensemble_transforms(step_k, step_scale, cfg.infer))
-            sr = super_resolve(net, sr, step_scale, step_k, cfg.infer, device=dev, progress=progress)
+            infer_cfg = final_inference(cfg)
+            turns.append(ensemble_transforms(step_k, step_scale, infer_cfg))
+            sr = super_resolve(net, sr, step_scale, step_k, infer_cfg, device=dev, progress=progress)
         timings["infer"] += time.perf_counter() - t0
     t0 = time.perf_counter()
     alpha = None
@@ -221,6 +222,14 @@ def upscale(
     )
 
 
+def final_inference(cfg: RunConfig):
+    """The inference that makes the image: the preset's, but one pass of a kd student with
+    `distill.student_one_pass` (it learned the teacher's ensemble + back-projection as its target)."""
+    if cfg.method == "kd" and cfg.distill.student_one_pass:
+        return dataclasses.replace(cfg.infer, ensemble=False)
+    return cfg.infer
+
+
 def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, seed: int, gen: torch.Generator,
                  dev: torch.device, progress: Progress | None = None, anchor: Anchor | None = None):
     """Train what `cfg.method` names; returns the network to apply to the image and the history.
@@ -232,7 +241,7 @@ def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, se
     torch.manual_seed(seed)
     if cfg.method == "zssr":
         sampler = PairSampler(lr.to(dev), k, scale, cfg.pairs, gen)
-        net = prepare(SRNet(lr.shape[0], width=cfg.net.width, depth=cfg.net.depth), dev)
+        net = prepare(make_net(cfg.net.space, lr.shape[0], scale, width=cfg.net.width, depth=cfg.net.depth), dev)
         history = train_network(net, sampler, sampler.validation_pair(lr.to(dev)), cfg.train, device=dev,
                                 progress=progress, stage="zssr")
         return net, [{"stage": "zssr", **e} for e in history]

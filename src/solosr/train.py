@@ -64,7 +64,12 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def _cpu_probe(*names: str) -> bool:
     """Whether any of torch's private `torch.cpu._is_*_supported` probes says yes; False when none
-    answers (an API that may change: the plain fp32 path is the safe answer)."""
+    answers (an API that may change: the plain fp32 path is the safe answer), and False when torch's
+    own kernels are capped below AVX-512 (`ATEN_CPU_CAPABILITY=avx2`, with `ONEDNN_MAX_CPU_ISA=AVX2`
+    for the convolutions: how an AVX-512 machine runs as an AVX2 one, as the benchmarks do)."""
+    capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")()
+    if not capability.startswith("AVX512"):
+        return False
     probes = [getattr(torch.cpu, name, None) for name in names]
     try:
         return any(bool(probe()) for probe in probes if probe is not None)
@@ -149,18 +154,18 @@ class PlateauPolicy:
 def train_network(
     net: nn.Module,
     sampler: PairSampler,
-    val_pair: tuple[torch.Tensor, torch.Tensor],
+    val_pair: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     cfg: TrainConfig,
     *,
     device: torch.device,
     progress: Progress | None = None,
     stage: str = "train",
-    step_losses: Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]] | None = None,
+    step_losses: Callable[..., dict[str, torch.Tensor]] | None = None,
     param_groups: list[dict] | None = None,
 ) -> list[dict]:
     """Train `net` on pairs from `sampler`; returns the history (one dict per evaluation).
 
-    `step_losses(net, son_up, father)` returns named losses with the total under "loss";
+    `step_losses(net, son, son_up, father)` returns named losses with the total under "loss";
     the default is the L1 reconstruction `{"loss": rec, "rec": rec}`. `param_groups` (Adam's, each
     with an optional "lr_scale" on the learning rate and an optional "delay": the share of the
     iterations it waits at lr 0 before a warm-up of its own) default to all of `net`'s parameters.
@@ -175,8 +180,8 @@ def train_network(
         max_iters = min(max_iters, max(cfg.min_iters, round(sampler.pixels / cfg.pixels_per_iter)))
     groups = param_groups or [{"params": list(net.parameters())}]
     history: list[dict] = []
-    val_in, val_out = (as_input(t, device) for t in val_pair)
-    interpolation_l1 = float(F.l1_loss(val_in.float(), val_out.float()))
+    val_in, val_up, val_out = (as_input(t, device) for t in val_pair)
+    interpolation_l1 = float(F.l1_loss(val_up.float(), val_out.float()))
     initial = {k: v.detach().clone() for k, v in net.state_dict().items()} if cfg.restart_if_stuck else None
     check_from = stuck_check_iter(max_iters)
     net.train()
@@ -200,10 +205,9 @@ def train_network(
                 factor = cfg.lr_min / lr + (1 - cfg.lr_min / lr) * 0.5 * (1 + math.cos(math.pi * t))
             for g in opt.param_groups:
                 g["lr"] = lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters, warmup)
-            son_up, father = sampler.sample()
-            son_up, father = as_input(son_up, device), as_input(father, device)
+            son, son_up, father = (as_input(t, device) for t in sampler.sample())
             with autocast(device, cfg.amp):
-                losses = step_losses(net, son_up, father)
+                losses = step_losses(net, son, son_up, father)
             total = losses["loss"]
             if not torch.isfinite(total):
                 raise TrainingDiverged(f"{stage}: loss became {total.item()} at iteration {it}")
@@ -216,7 +220,7 @@ def train_network(
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
             if it % cfg.eval_every == 0 or it == max_iters:
-                val = evaluate(net, val_in, val_out, device, cfg.amp)
+                val = evaluate(net, val_in, val_up, val_out, device, cfg.amp)
                 entry = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
                 history.append(entry)
                 sums, count = {}, 0
@@ -243,7 +247,7 @@ def train_network(
             if progress and (it % 10 == 0 or it == max_iters):
                 progress(stage, it, max_iters)
             if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
-                history.append({"iter": it, "lr": lr, "val_l1": evaluate(net, val_in, val_out, device, cfg.amp),
+                history.append({"iter": it, "lr": lr, "val_l1": evaluate(net, val_in, val_up, val_out, device, cfg.amp),
                                 **{k: s / max(count, 1) for k, s in sums.items()}, "stopped": "time budget"})
                 break
         if not (stuck and attempt == 1) or (cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds):
@@ -251,7 +255,7 @@ def train_network(
         net.load_state_dict(initial)  # the sampler has moved on: this try sees other crops
         net.train()
     if average is not None and history:
-        history[-1].update(average.apply_if_better(lambda: evaluate(net, val_in, val_out, device, cfg.amp)))
+        history[-1].update(average.apply_if_better(lambda: evaluate(net, val_in, val_up, val_out, device, cfg.amp)))
     net.eval()
     return history
 
@@ -294,16 +298,18 @@ def _delayed(share: float, it: int, max_iters: int, warmup: int) -> float:
     return min(max((it - round(share * max_iters)) / max(warmup, 1), 0.0), 1.0)
 
 
-def reconstruction_losses(net: nn.Module, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
-    rec = F.l1_loss(net(son_up).float(), father.float())
+def reconstruction_losses(net: nn.Module, son: torch.Tensor, son_up: torch.Tensor,
+                          father: torch.Tensor) -> dict[str, torch.Tensor]:
+    rec = F.l1_loss(net(son, son_up).float(), father.float())
     return {"loss": rec, "rec": rec}
 
 
 @torch.no_grad()
-def evaluate(net: nn.Module, son_up: torch.Tensor, father: torch.Tensor, device: torch.device, amp: bool) -> float:
+def evaluate(net: nn.Module, son: torch.Tensor, son_up: torch.Tensor, father: torch.Tensor, device: torch.device,
+             amp: bool) -> float:
     was_training = net.training
     net.eval()
     with autocast(device, amp):
-        out = net(son_up)
+        out = net(son, son_up)
     net.train(was_training)
     return float(F.l1_loss(out.float(), father.float()))
