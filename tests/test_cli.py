@@ -287,3 +287,14 @@ def test_jobs_split_the_threads_and_give_the_same_outputs(tmp_path, photo, capsy
     for a, b in zip(outs[1], outs[2]):
         assert a.shape == b.shape == (64, 72, 3)
         assert np.abs(a - b).max() <= 1
+
+
+def test_help_shows_each_presets_real_values(capsys):
+    from solosr.config import PRESETS, describe
+
+    with pytest.raises(SystemExit):
+        main(["upscale", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name, cfg in PRESETS.items():
+        assert f"{name}: {describe(cfg)}" in text.replace("- ", "-")  # argparse wraps at hyphens
+    assert f"teacher {PRESETS['fast'].train.min_iters}-{PRESETS['fast'].train.max_iters} iterations" in text

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import __version__
 from .bench import IMAGE_SUFFIXES, METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
-from .config import DEFAULT_PRESET, PRESETS, SCALES, preset
+from .config import DEFAULT_PRESET, PRESETS, SCALES, describe, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
 from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
@@ -431,7 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="degradation kernel: 'auto' (estimated from each image, default), 'bicubic', "
                          "or a .npy/text kernel file")
     up.add_argument("-p", "--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
-                    help=f"speed/quality preset (default: {DEFAULT_PRESET}, measured ahead of balanced on photos)")
+                    help=f"speed/quality preset (default: {DEFAULT_PRESET}). "
+                         + "; ".join(f"{name}: {describe(cfg)}" for name, cfg in PRESETS.items()))
     up.add_argument("-m", "--method", default="kd", choices=["kd", "zssr"],
                     help="kd: teacher + distilled student (default); zssr: one network, the baseline")
     up.add_argument("--noise", default="auto", type=_noise_arg, metavar="auto|SIGMA",
@@ -448,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: the preset's)")
     up.add_argument("--backprojection", type=_nonnegative_int, default=None, metavar="N",
                     help="back-projection steps after inference, each making the output degrade back to the "
-                         "input (default: the preset's; fast 0, balanced 2, best 4)")
+                         "input (default: the preset's)")
     up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
     up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
     up.add_argument("--x4", choices=X4_MODES, default=None,

@@ -68,11 +68,17 @@ class DistillConfig:
     # Set5 x2, fast: 2 teachers 32.65 dB vs 32.59 with one (baby +0.81, the other four -0.03 to -0.30)
     # at 1.5x the time; the mean of two ZSSR runs' outputs is +0.03 over one (docs/results/kd_variants_x2_zen4.md).
     teachers: int = 1
-    student_one_pass: bool = False  # kd's image is one pass of the student (no self-ensemble at inference)
+    # kd's image is one pass of the student (no self-ensemble at inference): it learned the teacher's
+    # ensemble + back-projection. Eight DIV2K photos x2: level with the kernel's ensemble (docs/studies/fast_engine.md).
+    student_one_pass: bool = True
+    # A smaller student (32x6, from scratch): -0.47 dB over six DIV2K photos x2, two of them -1.2 and -2.6
+    # (docs/studies/fast_engine.md): the student keeps the teacher's size and starts from its weights.
     student_width: int = 64
     student_depth: int = 8
-    w_rec: float = 1.0  # |S(son) - father|_1 on internal pairs
-    w_feat: float = 0.1  # middle features of the student (through an adapter) vs the teacher's
+    # The student learns from the true scale alone (kd_out, cycle): with the internal pairs' terms too (rec 1,
+    # feat 0.1) level or lower on eight DIV2K photos x2, at more time per step (docs/studies/fast_engine.md).
+    w_rec: float = 0.0  # |S(son) - father|_1 on internal pairs
+    w_feat: float = 0.0  # middle features of the student (through an adapter) vs the teacher's
     # What the feature term compares: "l1", the features themselves; "affinity", how alike each pair of
     # pixels' feature vectors is (cosine) within 8x8 windows, as FAKD does over whole maps (no adapter:
     # the affinity of a map does not change when its channels are permuted or scaled). Set5 x2: 32.57 dB
@@ -176,8 +182,9 @@ PRESETS: dict[str, RunConfig] = {
         pairs=PairsConfig(crop=96, batch=4),
         # 1 iteration per 50 input pixels: Set5 at x2 +0.33 dB for ZSSR, +0.38 for kd, over 1 per 200
         # (which stopped 128-256 px inputs at 200-328 iterations); at x4 +0.07 for both
-        # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md).
-        train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2, pixels_per_iter=50.0),
+        # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md). The LR-space teacher reaches its plateau
+        # in 150-250 iterations where ZSSR's HR-space net needed 300-400 (docs/studies/fast_engine.md).
+        train=TrainConfig(max_iters=200, min_iters=150, eval_every=50, patience=2, pixels_per_iter=50.0),
         # The kernel's self-ensemble + 2 back-projection steps, over one pass: ZSSR +0.43 dB on ten DIV2K
         # photos at x2, +0.54 at x4, Set5 +0.69 / +0.40, Set14 +0.11 / +0.06; kd +0.08 Set5 x2, +0.10 Set14
         # x2, +0.17 photos x4, Set5 x4 -0.09, Set14 x4 +0.01. Costs 1.4x (2 turns) to 8.6x (8 turns) the
@@ -209,6 +216,17 @@ PRESETS: dict[str, RunConfig] = {
 # from fast's one-pass inference, before it took the ensemble and back-projection (2026-12-04).
 # (docs/results/div2k_photos.md, ablation_x4_balanced*.md, h200/*div2k*.md)
 DEFAULT_PRESET = "fast"
+
+
+def describe(cfg: RunConfig) -> str:
+    """A preset's working values in a few words (for `--help`: read from the config, never written by hand)."""
+    t, d, i = cfg.train, cfg.distill, cfg.infer
+    student = f"student {d.student_width}x{d.student_depth} for {round(t.max_iters * d.student_iters)}"
+    inference = "one pass" if cfg.method == "kd" and d.student_one_pass else (
+        "kernel's self-ensemble" if i.ensemble else "one pass")
+    return (f"{cfg.net.space.upper()}-space nets {cfg.net.width}x{cfg.net.depth}, teacher {t.min_iters}-{t.max_iters} "
+            f"iterations, {student}, crops {cfg.pairs.crop}x{cfg.pairs.batch}; {inference} + "
+            f"{i.backprojection_iters} back-projection steps")
 
 
 def preset(name: str) -> RunConfig:

@@ -108,6 +108,8 @@ def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: Dist
         kernel = torch.as_tensor(np.asarray(true_scale.anchor.kernel, dtype=np.float32), device=device)
         scale = true_scale.anchor.scale
     margin = kernel.shape[-1] // (2 * scale) + 2  # LR pixels near a crop edge see padding, not image
+    if not any(w > 0 for w in (cfg.w_rec, cfg.w_feat, cfg.w_out, cfg.w_cycle)):
+        raise ValueError("the student needs at least one loss term with a weight above 0")
     if cfg.feat_loss not in FEAT_LOSSES:
         raise ValueError(f"distill.feat_loss must be one of {', '.join(FEAT_LOSSES)}, not {cfg.feat_loss!r}")
 
@@ -123,9 +125,10 @@ def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: Dist
                 losses["kd_feat"] = F.l1_loss(local_affinity(feat), local_affinity(t_feat))
             else:
                 losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
-        else:
+        elif cfg.w_rec > 0:
             out = student(son, son_up)
-        losses["rec"] = F.l1_loss(out.float(), father.float())
+        if cfg.w_rec > 0 or cfg.w_feat > 0:  # the internal pairs' error, logged even when out of the total
+            losses["rec"] = F.l1_loss(out.float(), father.float())
         if cfg.w_out > 0 or cfg.w_cycle > 0:
             y, y_up, t_out, y_lr = (as_input(t, device) for t in true_scale.sample())
             s_out = student(y, y_up)

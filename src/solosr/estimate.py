@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .kernels import center_kernel, compose_x2_to_x4, gaussian_kernel, normalize_kernel, warp_kernel
-from .resize import degrade, imresize
+from .kernels import center_kernel, compose_x2_to_x4, gaussian_kernel, warp_kernel
+from .resize import degrade
 
 log = logging.getLogger(__name__)
 
@@ -317,8 +317,8 @@ def fit_gaussian_by_recurrence(obj: RecurrenceObjective, size: int, scale: int, 
     left = max(max_evals - len(history), 5)
     simplex = np.array([best, [best[0] + 0.25, best[1], best[2]], [best[0], best[1] - 0.25, best[2]],
                         [best[0], best[1], best[2] + 0.4]])
-    res = minimize(f, np.array(best), method="Nelder-Mead",
-                   options={"maxfev": left, "initial_simplex": simplex, "xatol": 0.02, "fatol": 1e-7})
+    minimize(f, np.array(best), method="Nelder-Mead",  # fills `history`: the best evaluation wins
+             options={"maxfev": left, "initial_simplex": simplex, "xatol": 0.02, "fatol": 1e-7})
     winner = min(history, key=lambda h: h["match_error"])
     return _gaussian_from_params(winner["params"], size, scale), history
 

@@ -114,7 +114,9 @@ class PairSampler:
         self.crop = crop
         full = crop + 2 * self.margin
         self.fathers: list[torch.Tensor] = []
-        self.weights: list[torch.Tensor] = []
+        # Per father, the cumulative distribution of crop positions: a draw is a binary search, where
+        # torch.multinomial reads every weight (170 ms a crop for a 6-megapixel father).
+        self.cdfs: list[torch.Tensor] = []
         scales = np.linspace(1.0, cfg.min_father_scale, max(cfg.n_father_scales, 1))
         for fs in scales:
             father = image if fs == 1.0 else imresize(image, scale=float(fs))
@@ -126,7 +128,7 @@ class PairSampler:
             p = p / p.sum().clamp_min(1e-12)
             mix = cfg.gradient_weight
             p = mix * p + (1 - mix) / p.numel()
-            self.weights.append(p.cpu())  # multinomial with a CPU generator needs CPU weights
+            self.cdfs.append(torch.cumsum(p.cpu().double(), 0))  # drawn with the CPU generator
         # Larger fathers hold more of the image; weight them by area.
         areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in self.fathers])
         self.father_p = areas / areas.sum()
@@ -139,7 +141,9 @@ class PairSampler:
         crops = []
         for i in which.tolist():
             father = self.fathers[i]
-            pos = int(torch.multinomial(self.weights[i], 1, generator=self.gen))
+            cdf = self.cdfs[i]
+            u = torch.rand((), generator=self.gen, dtype=torch.float64) * cdf[-1]
+            pos = min(int(torch.searchsorted(cdf, u, right=True)), cdf.numel() - 1)
             ncols = father.shape[-1] - full + 1
             y, x = divmod(pos, ncols)
             t = int(torch.randint(8, (1,), generator=self.gen))
