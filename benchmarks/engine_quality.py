@@ -44,7 +44,8 @@ def main() -> None:
     ap.add_argument("--synthetic", nargs="+", required=True)
     ap.add_argument("-s", "--scale", type=int, default=2)
     ap.add_argument("--configs", nargs="+", required=True)
-    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N images (from --start)")
+    ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--crop", type=int, default=0, help="cut each HR image to its middle CROP x CROP first")
     ap.add_argument("--seed", type=int, default=0, help="the training seed")
     ap.add_argument("--resume", action="store_true")
@@ -61,7 +62,7 @@ def main() -> None:
             "command": "python benchmarks/engine_quality.py " + " ".join(sys.argv[1:]),
             "configs": {n: c for n, c, _ in configs}, "scale": args.scale, "training_seed": args.seed}
     cases = list(synthetic_cases(args.synthetic, args.scale, 0, crop=args.crop))
-    cases = cases[:args.limit] if args.limit else cases
+    cases = cases[args.start:args.start + args.limit] if args.limit else cases[args.start:]
     for case in cases:
         for name, _, cfg in configs:
             if (case.name, name) in have:

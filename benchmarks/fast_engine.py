@@ -69,9 +69,14 @@ def make_input(w: int, h: int, scale: int, folder: Path) -> Path:
     return path
 
 
+# As an AVX2 CPU, an earlier commit (which did not read the cap) is told too: fp32, default layout.
+AVX2_PRELUDE = "import solosr.train as t; t.cpu_has_fast_bf16 = t.cpu_has_avx512 = lambda: False\n"
+PRELUDE = ""
+
+
 def solosr_command(path: Path, scale: int, out: Path, extra: list[str]) -> list[str]:
-    return [str(Path(sys.executable).parent / "solosr"), "upscale", str(path), "-o", str(out), "-s", str(scale),
-            "--overwrite", "-q", *extra]
+    return [sys.executable, "-c", PRELUDE + "import sys; from solosr.cli import main; sys.exit(main())", "upscale",
+            str(path), "-o", str(out), "-s", str(scale), "--overwrite", "-q", *extra]
 
 
 def timed(cmd: list[str], env: dict) -> dict:
@@ -86,11 +91,11 @@ def timed(cmd: list[str], env: dict) -> dict:
 
 def counted_flops(cmd: list[str], env: dict) -> float:
     """GFLOPs of one run of `cmd` (a `solosr upscale` command line), counted in a child process."""
-    code = ("import sys, torch; from torch.utils.flop_counter import FlopCounterMode; from solosr.cli import main\n"
+    code = (PRELUDE + "import sys, torch; from torch.utils.flop_counter import FlopCounterMode; from solosr.cli import main\n"
             "m = FlopCounterMode(display=False)\n"
             "with m: rc = main(sys.argv[1:])\n"
             "print('FLOPS', m.get_total_flops())\n")
-    proc = subprocess.run([sys.executable, "-c", code, *cmd[1:]], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-c", code, *cmd[3:]], capture_output=True, text=True, env=env)
     found = re.search(r"FLOPS (\d+)", proc.stdout)
     if proc.returncode != 0 or not found:
         raise RuntimeError(proc.stderr[-2000:])
@@ -101,14 +106,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", nargs="+", default=["320x2", "256x4", "3000x2000x2"])
     ap.add_argument("--configs", nargs="+", default=["new=", "hr=--net hr"],
-                    help="NAME=extra upscale options, e.g. 'hr=--net hr'")
+                    help="NAME=extra upscale options, e.g. 'hr=--net hr'; NAME@SRC=... runs the solosr package "
+                         "in SRC (a checkout's src/ folder: an earlier commit as the baseline)")
     ap.add_argument("--avx2", action="store_true", help="run as a CPU with AVX2 and no bf16 (see the docstring)")
     ap.add_argument("--no-flops", action="store_true")
     ap.add_argument("--skip", nargs="*", default=[], help="CONFIG:CASE pairs not to run (too slow to be useful)")
     ap.add_argument("-o", "--output", default="docs/results")
     ap.add_argument("--name", default="fast_engine")
     args = ap.parse_args()
+    global PRELUDE
     env = dict(os.environ, **(AVX2_ENV if args.avx2 else {}))
+    PRELUDE = AVX2_PRELUDE if args.avx2 else ""
     configs = [c.split("=", 1) for c in args.configs]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,12 +127,15 @@ def main() -> None:
             w, h, s = parse_case(case)
             path = make_input(w, h, s, tmp)
             for name, extra in configs:
+                name, _, src = name.partition("@")
                 if f"{name}:{case}" in args.skip:
                     continue
+                run_env = dict(env, PYTHONPATH=src) if src else env
                 cmd = solosr_command(path, s, tmp / "out", shlex.split(extra))
-                r = {"case": case, "config": name, "options": extra, **timed(cmd, env)}
+                r = {"case": case, "config": name, "source": src or "this checkout", "options": extra,
+                     **timed(cmd, run_env)}
                 if not args.no_flops and w * h <= 512 * 512:
-                    r["gflops"] = round(counted_flops(cmd, env), 1)
+                    r["gflops"] = round(counted_flops(cmd, run_env), 1)
                 target_s, target_mib = TARGETS.get(case, (None, None))
                 r["target_s"], r["target_mib"] = target_s, target_mib
                 rows.append(r)

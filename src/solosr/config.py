@@ -183,8 +183,9 @@ PRESETS: dict[str, RunConfig] = {
         # 1 iteration per 50 input pixels: Set5 at x2 +0.33 dB for ZSSR, +0.38 for kd, over 1 per 200
         # (which stopped 128-256 px inputs at 200-328 iterations); at x4 +0.07 for both
         # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md). The LR-space teacher reaches its plateau
-        # in 150-250 iterations where ZSSR's HR-space net needed 300-400 (docs/studies/fast_engine.md).
-        train=TrainConfig(max_iters=200, min_iters=150, eval_every=50, patience=2, pixels_per_iter=50.0),
+        # in 150-250 iterations where ZSSR's HR-space net needed 300-400; 150 against 200: +0.22 dB on eight
+        # DIV2K photos x2 (4 ahead) in 18 % less time (docs/studies/fast_engine.md).
+        train=TrainConfig(max_iters=150, min_iters=150, eval_every=50, patience=2, pixels_per_iter=50.0),
         # The kernel's self-ensemble + 2 back-projection steps, over one pass: ZSSR +0.43 dB on ten DIV2K
         # photos at x2, +0.54 at x4, Set5 +0.69 / +0.40, Set14 +0.11 / +0.06; kd +0.08 Set5 x2, +0.10 Set14
         # x2, +0.17 photos x4, Set5 x4 -0.09, Set14 x4 +0.01. Costs 1.4x (2 turns) to 8.6x (8 turns) the
