@@ -297,4 +297,5 @@ def test_help_shows_each_presets_real_values(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for name, cfg in PRESETS.items():
         assert f"{name}: {describe(cfg)}" in text.replace("- ", "-")  # argparse wraps at hyphens
-    assert f"teacher {PRESETS['fast'].train.min_iters}-{PRESETS['fast'].train.max_iters} iterations" in text
+    assert f"teacher {PRESETS['fast'].train.max_iters} iterations" in text
+    assert f"teacher {PRESETS['best'].train.min_iters}-{PRESETS['best'].train.max_iters} iterations" in text
