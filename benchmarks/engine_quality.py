@@ -4,7 +4,7 @@
         --configs "hr=net.space=hr" "new=" -o docs/results --name engine_x2_div2k
 
 Each configuration is the default preset with "STAGE.FIELD=VALUE" changes (comma-separated;
-`method=zssr` names the method). Synthetic cases: every HR image degraded by its own DIV2KRK-protocol
+`method=zssr` names the method, `preset=NAME` starts from another preset). Synthetic cases: every HR image degraded by its own DIV2KRK-protocol
 kernel (seed 0, as `solosr bench`); the kernel is estimated (the same estimate for every
 configuration: estimation is deterministic). Mean Y-PSNR / SSIM (DIV2KRK protocol) and seconds per
 image; every image's figures in the JSON. `--resume` keeps the rows already in the JSON.
@@ -32,7 +32,9 @@ def parse_config(text: str):
     cfg = preset(DEFAULT_PRESET)
     items = [c for c in changes.split(",") if c]
     for item in items:
-        if item.startswith("method="):
+        if item.startswith("preset="):
+            cfg = preset(item.split("=", 1)[1])
+        elif item.startswith("method="):
             cfg = cfg.replace(method=item.split("=", 1)[1])
         else:
             cfg = config_with_text(cfg, [item])

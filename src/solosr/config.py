@@ -209,13 +209,9 @@ PRESETS: dict[str, RunConfig] = {
 }
 
 
-# The preset a run gets when none is named. The fast preset is ahead of balanced for kd at a third to a
-# half of its time on every set of photographs measured: ten DIV2KRK x2 inputs (1020 px wide) taken as HR,
-# x2 inputs 510x340: 35.58 vs 35.33 dB on the CPU (60 s vs 227 s), 35.98 vs 35.46 on an H200; x4 inputs
-# 255x170: 27.01 vs 26.71 (H200); Set5 x4 26.75 vs 26.42 (three runs), Set14 x4 25.51 vs 25.26. Only Set5
-# x2's small inputs (one run) put balanced ahead (32.84 vs 32.69). x3 is not measured. These figures are
-# from fast's one-pass inference, before it took the ensemble and back-projection (2026-12-04).
-# (docs/results/div2k_photos.md, ablation_x4_balanced*.md, h200/*div2k*.md)
+# The preset a run gets when none is named: the best quality per second. On the LR engine, x2, 2-core Xeon
+# (bf16): fast 17 s per DIV2K photo, balanced 2-2.5x that for +0.06 (Set5) and +0.28 dB (Set14); the last
+# default (HR-space nets) was 3-4x fast's time for +0.2-0.35 dB (docs/studies/fast_engine.md).
 DEFAULT_PRESET = "fast"
 
 
