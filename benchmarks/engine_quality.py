@@ -4,8 +4,8 @@
         --configs "hr=net.space=hr" "new=" -o docs/results --name engine_x2_div2k
 
 Each configuration is the default preset with "STAGE.FIELD=VALUE" changes (comma-separated;
-`method=zssr` names the method, `preset=NAME` starts from another preset). Synthetic cases: every HR image degraded by its own DIV2KRK-protocol
-kernel (seed 0, as `solosr bench`); the kernel is estimated (the same estimate for every
+`method=zssr` names the method, `preset=NAME` starts from another preset). Synthetic cases: every HR
+image degraded by its own DIV2KRK-protocol kernel (seed 0, as `solosr bench`); the kernel is estimated (the same estimate for every
 configuration: estimation is deterministic). Mean Y-PSNR / SSIM (DIV2KRK protocol) and seconds per
 image; every image's figures in the JSON. `--resume` keeps the rows already in the JSON.
 """
