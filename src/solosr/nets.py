@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .resize import imresize
+from .pairs import son_input
 
 SPACES = ("lr", "hr")
 
@@ -35,8 +35,8 @@ def conv_stack(c_in: int, c_out: int, width: int, depth: int) -> nn.Sequential:
 
 
 def interpolate(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The bicubic interpolation every net adds its residual to (MATLAB imresize)."""
-    return imresize(lr, scale=scale, size=(lr.shape[-2] * scale, lr.shape[-1] * scale))
+    """The bicubic interpolation every net adds its residual to: the sons' own (`pairs.son_input`)."""
+    return son_input(lr, scale, (lr.shape[-2] * scale, lr.shape[-1] * scale))
 
 
 class _ResidualNet(nn.Module):
