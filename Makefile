@@ -7,10 +7,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test test-all lint clean
 
+# PyTorch's CPU wheels: a plain `torch` from PyPI is a CUDA build of several GB. Where this index
+# cannot be reached, torch comes from wherever pip is configured to look. `make TORCH_INDEX=` turns
+# it off (a GPU machine: pip's default CUDA build).
+TORCH_VERSION ?= 2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# The CPU build of torch (a plain `torch` would pull a multi-GB CUDA build).
-	$(PY) -m pip install -q torch==2.13.0
+	@if [ -n "$(TORCH_INDEX)" ] && $(PY) -c "import urllib.request; urllib.request.urlopen('$(TORCH_INDEX)/torch/', timeout=10)" 2>/dev/null; then \
+		echo "torch $(TORCH_VERSION) from $(TORCH_INDEX)"; \
+		$(PY) -m pip install -q torch==$(TORCH_VERSION) --index-url $(TORCH_INDEX); \
+	else \
+		echo "torch $(TORCH_VERSION) from pip's configured indexes ($(if $(TORCH_INDEX),$(TORCH_INDEX) not reachable,TORCH_INDEX empty))"; \
+		$(PY) -m pip install -q torch==$(TORCH_VERSION); \
+	fi
 	$(PY) -m pip install -q -e '.[dev,fast]'
 	touch $(STAMP)
 

@@ -31,28 +31,83 @@ class CliError(Exception):
     """A bad argument or input: printed as one line, exit 1."""
 
 
-class StageBar:
-    """A tqdm bar that follows the pipeline's (stage, done, total) callbacks; silent when disabled."""
+# A rough run-time model for the up-front estimate of a large input (fast preset, 2 threads, AVX2 fp32):
+# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md.
+_ESTIMATE_FIXED_S = {2: 45.0, 3: 60.0, 4: 90.0}
+_ESTIMATE_PER_HR_MP_S = 13.0
+LARGE_INPUT_PIXELS = 2_000_000
 
-    def __init__(self, label: str, enabled: bool, position: int = 0):
-        self.label, self.enabled, self.bar, self.stage, self.position = label, enabled, None, None, position
+
+def rough_seconds(h: int, w: int, scale: int, threads: int) -> float:
+    """About how long the fast preset takes for an h x w input on `threads` AVX2 cores (no bf16)."""
+    serial = _ESTIMATE_FIXED_S[scale] + _ESTIMATE_PER_HR_MP_S * h * w * scale * scale / 1e6
+    return serial * 2 / max(1, threads)
+
+
+class StageBar:
+    """Follows the pipeline's (stage, done, total) callbacks: tqdm bars on a terminal ("bar"), or,
+    when the output is piped or logged ("lines"), a line per stage and one every `every` seconds
+    with the stage's progress and the time left; None: silent."""
+
+    def __init__(self, label: str, mode: str | None, position: int = 0, every: float = 60.0):
+        self.label, self.mode, self.position, self.every = label, mode, position, every
+        self.enabled = mode is not None
+        self.bar, self.stage, self.t_stage, self.t_line = None, None, 0.0, 0.0
+
+    def announce(self, pic: Picture, scale: int, cfg) -> None:
+        """Before the work: the input's size and, for a large one, about how long it will take."""
+        h, w = pic.size
+        if not self.enabled or h * w < LARGE_INPUT_PIXELS:
+            return
+        import torch
+
+        minutes = rough_seconds(h, w, scale, torch.get_num_threads()) / 60
+        print(f"solosr: {self.label}: {w}x{h} ({h * w / 1e6:.1f} MP) -> x{scale}: a large input; roughly "
+              f"{minutes:.0f} min with the fast preset on {torch.get_num_threads()} AVX2 threads "
+              f"(less with bf16 or a GPU, more with a slower preset)", file=sys.stderr, flush=True)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
+        if self.mode == "bar":
+            self._bar(stage, done, total)
+        elif self.mode == "lines":
+            self._line(stage, done, total)
+
+    def _bar(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
         if stage != self.stage:
             self.close()
             self.stage = stage
-            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="it" if stage != "infer" else "pass",
+            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="it" if stage != "infer" else "tile",
                             leave=False, dynamic_ncols=True, position=self.position)
+        self.bar.total = total
         self.bar.update(done - self.bar.n)
+
+    def _line(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage:
+            self.stage, self.t_stage, self.t_line = stage, now, now
+            what = {"kernel": "estimating the kernel", "infer": "inference"}.get(stage, f"training {stage}")
+            print(f"solosr: {self.label}: {what}" + (f" ({total} iterations)" if stage not in ("kernel", "infer")
+                                                    else ""), file=sys.stderr, flush=True)
+        elif now - self.t_line >= self.every and 0 < done < total:
+            self.t_line = now
+            spent = now - self.t_stage
+            print(f"solosr: {self.label}: {stage} {done}/{total}, {spent:.0f} s, about "
+                  f"{spent * (total - done) / done:.0f} s left", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        self.stage = None
+
+
+def progress_mode(quiet: bool) -> str | None:
+    """tqdm bars on a terminal; plain lines when stderr is piped or logged; nothing with --quiet."""
+    if quiet:
+        return None
+    return "bar" if sys.stderr.isatty() else "lines"
 
 
 def _expand_inputs(items: list[str]) -> list[Path]:
@@ -73,6 +128,20 @@ def _expand_inputs(items: list[str]) -> list[Path]:
 def _output_path(src: Path, out_dir: Path, scale: int, fmt: str | None) -> Path:
     suffix = f".{fmt.lower()}" if fmt else (src.suffix.lower() if src.suffix.lower() in SUFFIXES else ".png")
     return out_dir / f"{src.stem}_x{scale}{suffix}"
+
+
+def _refuse_collisions(inputs: list[Path], out_dir: Path, scale: int, fmt: str | None, report: bool) -> None:
+    """Two inputs that would write one output (a/photo.png and b/photo.png, or photo.png and photo.tif
+    with --format png; with --report, one report folder per name) stop the batch before any work."""
+    seen: dict[str, Path] = {}
+    for src in inputs:
+        keys = [str(_output_path(src, out_dir, scale, fmt))] + ([f"report {src.stem}"] if report else [])
+        for key in keys:
+            other = seen.setdefault(key, src)
+            if other != src:
+                where = f"the report folder {src.stem}/" if key.startswith("report ") else key
+                raise CliError(f"{other} and {src} would both write {where}: upscale them into separate "
+                               f"output folders (or rename one)")
 
 
 def _prepare_out_dir(path: str) -> Path:
@@ -167,16 +236,20 @@ def _upscale_config(args, scale: int):
 def _upscale_one(src: Path, dst: Path, args, cfg, scale: int, bar=None) -> tuple[str | None, dict, list[str]]:
     """Read, upscale, write (and report) one image: (error or None, timings, warnings)."""
     try:
-        pic = read_image(src, max_pixels=args.max_pixels)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            pic = read_image(src, max_pixels=args.max_pixels)
+            if bar is not None:
+                bar.announce(pic, scale, cfg)
             result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
                              noise=args.noise, jpeg=args.jpeg, progress=bar)
             if bar is not None:
                 bar.close()
+            # The report before the image: an output image means that everything asked for was written,
+            # so a re-run that skips existing outputs never leaves a report unmade.
+            if args.report:
+                _write_report(Path(args.report), src, pic, result)
             write_image(dst, result.picture)
-        if args.report:
-            _write_report(Path(args.report), src, pic, result)
     except (ImageError, ValueError, OSError, RuntimeError) as e:
         if bar is not None:
             bar.close()
@@ -192,8 +265,9 @@ def _worker_init(threads: int) -> None:
 
 
 def _worker(job):
-    src, dst, args, cfg, scale = job
-    return _upscale_one(src, dst, args, cfg, scale)
+    src, dst, args, cfg, scale, label, mode = job
+    bar = StageBar(label, "lines" if mode else None)  # bars from several processes would garble each other
+    return _upscale_one(src, dst, args, cfg, scale, bar)
 
 
 def _threads_per_job(threads: int | None, jobs: int) -> int:
@@ -212,6 +286,9 @@ def cmd_upscale(args) -> int:
     if not inputs:
         raise CliError("no input images found")
     out_dir = _prepare_out_dir(args.output)
+    if args.report:  # every output location is checked before any work
+        _prepare_out_dir(args.report)
+    _refuse_collisions(inputs, out_dir, scale, args.format, bool(args.report))
     jobs = min(args.jobs, len(inputs))
     if args.threads:
         import torch
@@ -247,7 +324,9 @@ def cmd_upscale(args) -> int:
         per_job = _threads_per_job(args.threads, jobs)
         with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                     initializer=_worker_init, initargs=(per_job,)) as pool:
-            futures = {pool.submit(_worker, (src, dst, args, cfg, scale)): (src, dst) for src, dst in todo}
+            mode = progress_mode(args.quiet)
+            futures = {pool.submit(_worker, (src, dst, args, cfg, scale, f"[{i}/{len(todo)}] {src.name}", mode)):
+                       (src, dst) for i, (src, dst) in enumerate(todo, 1)}
             for fut in cf.as_completed(futures):
                 src, dst = futures[fut]
                 try:
@@ -255,14 +334,15 @@ def cmd_upscale(args) -> int:
                 except Exception as e:  # a worker that died (killed, out of memory): the image failed
                     finish(src, dst, f"{src}: worker failed ({e.__class__.__name__}: {e})", {}, [])
     else:
-        show = not args.quiet and sys.stderr.isatty()
+        mode = progress_mode(args.quiet)
         overall = None
-        if show and len(todo) > 1:
+        if mode == "bar" and len(todo) > 1:
             from tqdm import tqdm
 
             overall = tqdm(total=len(todo), desc="all images", unit="img", position=0, dynamic_ncols=True)
         for i, (src, dst) in enumerate(todo, 1):
-            bar = StageBar(f"[{i}/{len(todo)}] {src.name}", show, position=1 if overall is not None else 0)
+            label = f"[{i}/{len(todo)}] {src.name}" if len(todo) > 1 else src.name
+            bar = StageBar(label, mode, position=1 if overall is not None else 0)
             finish(src, dst, *_upscale_one(src, dst, args, cfg, scale, bar))
             if overall is not None:
                 overall.update(1)
@@ -279,27 +359,45 @@ def cmd_upscale(args) -> int:
     return 1 if failed else 0
 
 
+def _check_writable_file(path: Path, suffixes, what: str) -> None:
+    """Refuse an output file before any work: a known suffix and a writable folder that exists."""
+    if path.suffix.lower() not in suffixes:
+        raise CliError(f"{path}: {what} must be {' or '.join(sorted(suffixes))}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"{path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"{path}: folder {folder} is not writable")
+
+
 def cmd_kernel(args) -> int:
     from .estimate import estimate_kernel
     from .report import kernel_picture
 
     scale = check_scale(args.scale)
-    pic = read_image(args.input)
-    est = estimate_kernel(pic.pixels, scale)
     out = Path(args.output)
-    if out.suffix.lower() != ".npy":
-        raise CliError(f"{out}: the kernel is written as .npy")
+    _check_writable_file(out, {".npy"}, "the kernel file")
+    plot = Path(args.plot) if args.plot else None
+    if plot is not None:
+        _check_writable_file(plot, set(SUFFIXES), "the kernel picture")
+    pic = read_image(args.input)
+    try:
+        est = estimate_kernel(pic.pixels, scale)
+    except ValueError as e:
+        raise CliError(f"{args.input}: {e}") from None
+    n = est.kernel.shape[0]
+    if plot is not None:  # the picture first: a kernel file is only left when everything asked for was written
+        caption = f"{Path(args.input).name}: {n}x{n} kernel, x{scale}, confidence {est.confidence:.2f}"
+        write_image(plot, Picture(kernel_picture(est.kernel, caption).astype(np.float32) / 255))
     tmp = out.with_name(f".{out.name}.tmp.npy")
     try:
         np.save(tmp, est.kernel)
         os.replace(tmp, out)
     except OSError as e:
         tmp.unlink(missing_ok=True)
+        if plot is not None:
+            plot.unlink(missing_ok=True)
         raise CliError(f"{out}: cannot write ({e.strerror or e})") from None
-    n = est.kernel.shape[0]
-    if args.plot:
-        caption = f"{Path(args.input).name}: {n}x{n} kernel, x{scale}, confidence {est.confidence:.2f}"
-        write_image(args.plot, Picture(kernel_picture(est.kernel, caption).astype(np.float32) / 255))
     if est.fallback:
         print(f"solosr: warning: {args.input}: kernel estimation fell back to {est.fallback}", file=sys.stderr)
     print(f"{args.input}: {n}x{n} kernel for x{scale} -> {out}  (confidence {est.confidence:.2f}, "
@@ -382,7 +480,7 @@ def cmd_demo(args) -> int:
     hr = hr[: h - h % scale, : w - w % scale]
     kernel = random_div2krk_kernel(scale, np.random.default_rng(args.seed))
     lr = quantize(degrade_np(hr, kernel, scale)).astype(np.float32)
-    bar = StageBar("demo", not args.quiet and sys.stderr.isatty())
+    bar = StageBar("demo", progress_mode(args.quiet))
     t0 = time.perf_counter()
     use = kernel if args.kernel == "true" else args.kernel
     result = upscale(lr, scale, kernel=use, preset=args.preset, seed=args.seed, progress=bar)
@@ -400,26 +498,56 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _sigma_255(text: str) -> float:
+    """A noise sigma on the 0-255 scale, 0 <= sigma < 128 (the 0-1 scale's [0, 0.5))."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 128:
+        raise argparse.ArgumentTypeError(f"expected a noise sigma from 0 to under 128 (the 0-255 scale), got {text!r}")
+    return value
+
+
 def _noise_arg(text: str):
     if text == "auto":
         return text
     try:
-        return float(text) / 255
+        return _sigma_255(text) / 255
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a sigma from 0 to under 128 (the 0-255 scale), "
+                                         f"got {text!r}") from None
+
+
+def _quality(text: str) -> int:
+    """A JPEG quality 1..100, or 0 for none."""
+    try:
+        value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
+        value = -1
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected a JPEG quality 1..100 (0: none), got {text!r}")
+    return value
 
 
 def _jpeg_arg(text: str):
     if text in ("auto", "off"):
         return text
     try:
-        return int(text)
-    except ValueError:
+        return _quality(text)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(f"expected 'auto', 'off' or a quality 1..100, got {text!r}") from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line (the usage block is in --help)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="solosr", description="Zero-shot super-resolution from the image alone.")
+    p = _Parser(prog="solosr", description="Zero-shot super-resolution from the image alone.")
     p.add_argument("--version", action="version", version=f"solosr {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log the library's progress messages")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -442,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--jpeg", default="auto", type=_jpeg_arg, metavar="auto|off|QUALITY",
                     help="JPEG re-compression of the training sons: 'auto' (if the input looks compressed)")
     up.add_argument("--report", metavar="DIR", help="write a per-image report (kernel, losses, crops, run.json)")
-    up.add_argument("--seed", type=int, default=0, help="random seed (same seed, same CPU: same result)")
+    up.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (same seed, same CPU: same result)")
     up.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     up.add_argument("--format", choices=["png", "tif", "webp", "jpg", "bmp"],
                     help="output format (default: the input's)")
@@ -452,8 +580,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--backprojection", type=_nonnegative_int, default=None, metavar="N",
                     help="back-projection steps after inference, each making the output degrade back to the "
                          "input (default: the preset's)")
-    up.add_argument("--tile", type=int, default=None, help="LR tile side for inference, 0 = whole image")
-    up.add_argument("--iters", type=int, default=0, help="override the preset's maximum training iterations")
+    up.add_argument("--tile", type=_nonnegative_int, default=None, metavar="N", help="LR tile side for inference, 0 = whole image")
+    up.add_argument("--iters", type=_nonnegative_int, default=0, metavar="N",
+                    help="override the preset's maximum training iterations (0: the preset's)")
     up.add_argument("--x4", choices=X4_MODES, default=None,
                     help="x4 as two x2 steps each trained ('2x2', default), one training applied twice "
                          "('2x2-reuse': about half the time), or one x4 step ('direct')")
@@ -482,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("hr_dir", metavar="HR_DIR")
     dg.add_argument("-o", "--output", required=True, metavar="OUT")
     dg.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
-    dg.add_argument("--seed", type=int, default=0)
+    dg.add_argument("--seed", type=_nonnegative_int, default=0)
     dg.set_defaults(func=cmd_degrade)
 
     be = sub.add_parser("bench", help="benchmark methods, write Markdown and JSON tables")
@@ -493,14 +622,14 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("-m", "--methods", default="bicubic,zssr,zssr-est,zssr-true",
                     help=f"comma-separated, from: {', '.join(METHODS)}")
     be.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
-    be.add_argument("--iters", type=int, default=0, help="override the preset's max iterations")
-    be.add_argument("--seed", type=int, default=0)
-    be.add_argument("--limit", type=int, default=0, help="only the first N images")
+    be.add_argument("--iters", type=_nonnegative_int, default=0, help="override the preset's max iterations")
+    be.add_argument("--seed", type=_nonnegative_int, default=0)
+    be.add_argument("--limit", type=_nonnegative_int, default=0, help="only the first N images")
     be.add_argument("-o", "--output", default="bench_out", metavar="DIR")
     be.add_argument("--name", help="file stem for the tables (default bench_xS)")
-    be.add_argument("--add-noise", type=float, default=0.0, metavar="SIGMA",
+    be.add_argument("--add-noise", type=_sigma_255, default=0.0, metavar="SIGMA",
                     help="with --synthetic: Gaussian noise (0-255 scale) added to the LR inputs")
-    be.add_argument("--add-jpeg", type=int, default=0, metavar="Q",
+    be.add_argument("--add-jpeg", type=_quality, default=0, metavar="Q",
                     help="with --synthetic: LR inputs saved as JPEG at quality Q")
     be.add_argument("--niqe", action="store_true", help="score NIQE for images with ground truth too")
     be.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -514,7 +643,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="kernel: 'auto' (estimated), 'bicubic', 'true' (the one the demo blurred with) or a file")
     de.add_argument("-p", "--preset", default="fast", choices=list(PRESETS))
     de.add_argument("--image", help="use this HR image instead of the bundled photo")
-    de.add_argument("--seed", type=int, default=0)
+    de.add_argument("--seed", type=_nonnegative_int, default=0)
     de.add_argument("-q", "--quiet", action="store_true")
     de.set_defaults(func=cmd_demo)
     return p

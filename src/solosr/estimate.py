@@ -31,6 +31,8 @@ from .resize import degrade
 
 log = logging.getLogger(__name__)
 
+MIN_SIDE = 8  # pixels: below this there is nothing to learn a kernel or a network from
+
 
 @dataclass(frozen=True)
 class EstimateConfig:
@@ -327,10 +329,14 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
     """Estimate the SR kernel of `lr` ((H,W[,C]) float in [0,1]) for `scale` (2, 3 or 4).
 
     x4 estimates the x2 kernel and composes it (the x4 LR is the x2 step applied twice).
-    Never raises on a flat, tiny or noisy image: it falls back to a Gaussian, sets `fallback`
-    and a low `confidence`, and logs a warning.
+    Never raises on a flat, small or noisy image: it falls back to a Gaussian, sets `fallback`
+    and a low `confidence`, and logs a warning. Raises ValueError for an image with a side under
+    `MIN_SIDE` pixels, which has nothing to degrade.
     """
     cfg = cfg or EstimateConfig()
+    h, w = np.shape(lr)[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ValueError(f"image of {w}x{h} is too small (at least {MIN_SIDE}x{MIN_SIDE} pixels)")
     if scale == 4 and cfg.x4_effort != 1:
         e = cfg.x4_effort
         cfg = dataclasses.replace(cfg, fit_evals=round(cfg.fit_evals * e), fit_queries=round(cfg.fit_queries * e),

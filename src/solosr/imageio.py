@@ -42,6 +42,10 @@ class Picture:
         return replace(self, pixels=pixels, alpha=alpha)
 
 
+def _over_limit(w: int, h: int, max_pixels: int) -> str:
+    return f"{w}x{h} pixels is over the limit of {max_pixels} (raise it with --max-pixels)"
+
+
 def _png_bit_depth(head: bytes) -> int | None:
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 26:
         return head[24]
@@ -126,8 +130,12 @@ def jpeg_quality_from_table(table) -> int:
 def _read_pillow(path: Path, max_pixels: int) -> Picture:
     with Image.open(path) as im:
         if im.width * im.height > max_pixels:
-            raise ValueError(f"{im.width}x{im.height} pixels is over the limit of {max_pixels}")
+            raise ValueError(_over_limit(im.width, im.height, max_pixels))
         icc = im.info.get("icc_profile")
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            warnings.warn(f"an animated or multi-frame image: only the first of its {frames} frames is used",
+                          stacklevel=3)
         quality = None
         if im.format == "JPEG" and getattr(im, "quantization", None):
             quality = jpeg_quality_from_table(im.quantization[min(im.quantization)])
@@ -161,6 +169,17 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     The pixel count is checked from the header before decoding (`max_pixels`).
     """
     path = Path(path)
+    # solosr checks the pixel count itself (`max_pixels`); Pillow's own bomb limit, which a larger
+    # --max-pixels could not lift, is set to the same number while this file is read.
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        return _read_checked(path, max_pixels)
+    finally:
+        Image.MAX_IMAGE_PIXELS = pillow_limit
+
+
+def _read_checked(path: Path, max_pixels: int) -> Picture:
     try:
         if not path.exists():
             raise ValueError("no such file")
@@ -174,23 +193,23 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
         if _png_bit_depth(head) == 16:
             h, w = _png_size(head)
             if h * w > max_pixels:
-                raise ValueError(f"{w}x{h} pixels is over the limit of {max_pixels}")
+                raise ValueError(_over_limit(w, h, max_pixels))
             pic = _read_png16(path)
         elif head[:4] in (b"II*\x00", b"MM\x00*"):
             with Image.open(path) as im:  # header only, to refuse bombs before decoding
                 if im.width * im.height > max_pixels:
-                    raise ValueError(f"{im.width}x{im.height} pixels is over the limit of {max_pixels}")
+                    raise ValueError(_over_limit(im.width, im.height, max_pixels))
             pic = _read_tiff(path)
         if pic is None:
             with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # over max_pixels: refused below
                 pic = _read_pillow(path, max_pixels)
     except ImageError:
         raise
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file (or a format solosr cannot read)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{path}: refused as a possible decompression bomb ({e})") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: over the limit of {max_pixels} pixels (raise it with --max-pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:
         msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
         if "truncated" in msg.lower() or isinstance(e, (EOFError, struct.error)):

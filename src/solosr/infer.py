@@ -25,29 +25,32 @@ def _tiles(n: int, tile: int) -> list[tuple[int, int]]:
 
 @torch.no_grad()
 def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int = 0, amp: bool = True,
-              device: torch.device | None = None) -> torch.Tensor:
+              device: torch.device | None = None, on_tile=None) -> torch.Tensor:
     """Run `net` on the LR image (C,h,w) -> (C, h*s, w*s), float32 on the CPU.
 
     With `tile` > 0 the LR image is cut into tiles of about that side, each with enough margin
     for the upsampling and the net's receptive field, so the result equals the untiled one.
+    `on_tile(done, total)` is called after each tile.
     """
     device = device or next(net.parameters()).device
     c, h, w = lr.shape
     radius = getattr(net, "receptive_radius", 16)
     margin = math.ceil(radius / scale) + 3  # + the cubic's reach of 2 LR pixels
     out = torch.empty(c, h * scale, w * scale)
-    for y0, y1 in _tiles(h, tile):
-        for x0, x1 in _tiles(w, tile):
-            ya, yb = max(0, y0 - margin), min(h, y1 + margin)
-            xa, xb = max(0, x0 - margin), min(w, x1 + margin)
-            region = lr[:, ya:yb, xa:xb][None].to(device)
-            up = son_input(region, scale, ((yb - ya) * scale, (xb - xa) * scale))
-            with autocast(device, amp):
-                sr = net(as_input(region, device), as_input(up, device))
-            sr = sr.float()[0].cpu()
-            oy, ox = (y0 - ya) * scale, (x0 - xa) * scale
-            out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
-                sr[:, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
+    tiles = [(y, x) for y in _tiles(h, tile) for x in _tiles(w, tile)]
+    for i, ((y0, y1), (x0, x1)) in enumerate(tiles):
+        ya, yb = max(0, y0 - margin), min(h, y1 + margin)
+        xa, xb = max(0, x0 - margin), min(w, x1 + margin)
+        region = lr[:, ya:yb, xa:xb][None].to(device)
+        up = son_input(region, scale, ((yb - ya) * scale, (xb - xa) * scale))
+        with autocast(device, amp):
+            sr = net(as_input(region, device), as_input(up, device))
+        sr = sr.float()[0].cpu()
+        oy, ox = (y0 - ya) * scale, (x0 - xa) * scale
+        out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
+            sr[:, oy:oy + (y1 - y0) * scale, ox:ox + (x1 - x0) * scale]
+        if on_tile is not None:
+            on_tile(i + 1, len(tiles))
     return out
 
 
@@ -94,10 +97,13 @@ def super_resolve(net: torch.nn.Module, lr: torch.Tensor, scale: int, kernel: np
     transforms = ensemble_transforms(kernel, scale, cfg)
     acc = None
     for i, t in enumerate(transforms):
-        out = dihedral_inverse(apply_net(net, dihedral(lr, t), scale, tile=cfg.tile, amp=cfg.amp, device=device), t)
+        def on_tile(done: int, total: int, i=i) -> None:  # progress over all passes' tiles
+            if progress:
+                progress("infer", i * total + done, len(transforms) * total)
+
+        out = dihedral_inverse(apply_net(net, dihedral(lr, t), scale, tile=cfg.tile, amp=cfg.amp, device=device,
+                                         on_tile=on_tile), t)
         acc = out if acc is None else acc.add_(out)
-        if progress:
-            progress("infer", i + 1, len(transforms))
     sr = acc / len(transforms)
     if cfg.backprojection_iters:
         sr = back_project(sr, lr, kernel, scale, cfg.backprojection_iters)

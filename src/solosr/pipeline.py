@@ -13,7 +13,7 @@ import torch
 
 from .config import DEFAULT_PRESET, SCALES, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
-from .estimate import KernelEstimate, estimate_kernel
+from .estimate import MIN_SIDE, KernelEstimate, estimate_kernel
 from .distill import Anchor, train_student, train_teacher
 from .infer import ensemble_transforms, super_resolve
 from .kernels import bicubic_kernel, center_kernel, load_kernel
@@ -24,7 +24,6 @@ from .train import Progress, TrainingDiverged, prepare, resolve_device, train_ne
 
 log = logging.getLogger(__name__)
 
-MIN_SIDE = 8  # LR pixels: below this there is nothing to learn from
 
 
 @dataclass
