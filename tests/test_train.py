@@ -36,13 +36,13 @@ def config(iters: int) -> TrainConfig:
 def test_a_net_stuck_at_interpolation_trains_again_from_its_start(sampler, monkeypatch):
     image, s = sampler
     lrs = []
-    real_step = torch.optim.Adam.step
+    real_step = train.Adam.step
 
     def spy(opt, *a, **kw):
         lrs.append(opt.param_groups[0]["lr"])
         return real_step(opt, *a, **kw)
 
-    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    monkeypatch.setattr(train.Adam, "step", spy)
     torch.manual_seed(0)
     net = SRNet(3, width=8, depth=4)
     calls = []
@@ -149,13 +149,13 @@ def test_warmup_scales_the_first_steps(sampler, warmup):
 def test_final_decay_brings_the_lr_down_to_lr_min(sampler, monkeypatch):
     image, s = sampler
     seen: list[float] = []
-    step = torch.optim.Adam.step
+    step = train.Adam.step
 
     def spy(self, *args, **kwargs):
         seen.append(self.param_groups[0]["lr"])
         return step(self, *args, **kwargs)
 
-    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    monkeypatch.setattr(train.Adam, "step", spy)
     cfg = TrainConfig(max_iters=20, min_iters=20, eval_every=100, lr=1e-2, lr_min=1e-5, amp=False,
                       pixels_per_iter=0, final_decay=0.5, restart_if_stuck=False)
     train_network(SRNet(3, width=8, depth=4), s, s.validation_pair(image), cfg, device=CPU)
@@ -168,13 +168,13 @@ def test_final_decay_brings_the_lr_down_to_lr_min(sampler, monkeypatch):
 def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
     image, s = sampler
     seen: list[tuple[float, float]] = []
-    step = torch.optim.Adam.step
+    step = train.Adam.step
 
     def spy(self, *args, **kwargs):
         seen.append((self.param_groups[0]["lr"], self.param_groups[1]["lr"]))
         return step(self, *args, **kwargs)
 
-    monkeypatch.setattr(torch.optim.Adam, "step", spy)
+    monkeypatch.setattr(train.Adam, "step", spy)
     net = SRNet(3, width=8, depth=4, pre_depth=2, pre_width=8)
     groups = [{"params": list(net.body.parameters())}, {"params": list(net.pre.parameters()), "delay": 0.5}]
     cfg = TrainConfig(max_iters=12, min_iters=12, eval_every=100, lr=1e-2, amp=False, pixels_per_iter=0,
@@ -246,3 +246,20 @@ def test_training_with_an_average_records_the_choice(sampler):
     assert {"val_l1_last", "val_l1_average", "average_kept"} <= set(last)
     final = train.evaluate(net, *s.validation_pair(image), CPU, False)
     assert final == pytest.approx(min(last["val_l1_last"], last["val_l1_average"]), rel=1e-5)
+
+
+def test_our_adam_steps_as_torchs_adam():
+    """train.Adam (which spares the run torch._dynamo's import) gives torch.optim.Adam's weights exactly,
+    with each step's lr set by the loop as the training does."""
+    torch.manual_seed(0)
+    a = torch.nn.Parameter(torch.randn(4, 6))
+    b = torch.nn.Parameter(a.detach().clone())
+    theirs, ours = torch.optim.Adam([{"params": [a], "lr": 1e-3}]), train.Adam([{"params": [b], "lr": 1e-3}])
+    for i in range(30):
+        grad = torch.randn(4, 6)
+        for opt, p in ((theirs, a), (ours, b)):
+            opt.zero_grad()
+            p.grad = grad.clone()
+            opt.param_groups[0]["lr"] = 1e-3 * (i % 4)  # 0 included: a delayed group
+            opt.step()
+    assert torch.equal(a.detach(), b.detach()) and not torch.equal(a.detach(), torch.zeros(4, 6))

@@ -221,5 +221,6 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     train = dataclasses.replace(train, warmup_iters=d.warmup_iters, lr=train.lr * d.student_lr)
     history = train_network(student, sampler, sampler.validation_pair(lr.to(device)), train,
                             device=device, progress=progress, stage="student",
-                            step_losses=student_step(teacher, true_scale, d, k, scale, device))
+                            step_losses=student_step(teacher, true_scale, d, k, scale, device),
+                            draw_pairs=d.w_rec > 0 or d.w_feat > 0)
     return student.net, history

@@ -68,14 +68,18 @@ def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tu
 
 
 def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
-    """(H,W) gradient magnitude of the luminance, box-averaged over `box` pixels."""
-    y = img.mean(dim=0, keepdim=True)[None]
-    gx = torch.zeros_like(y)
-    gy = torch.zeros_like(y)
-    gx[..., :, 1:] = (y[..., :, 1:] - y[..., :, :-1]).abs()
-    gy[..., 1:, :] = (y[..., 1:, :] - y[..., :-1, :]).abs()
-    g = gx + gy
-    return F.avg_pool2d(g, box, stride=1)[0, 0]
+    """(H-box+1, W-box+1) gradient magnitude of the luminance, averaged over each box x box window.
+
+    Box sums from an integral image (float64): avg_pool2d with a 112-pixel box costs box^2 per
+    pixel (120 ms at 320x320 on an AVX2 EPYC, most of a minute at 3000x2000).
+    """
+    y = img.mean(dim=0)
+    g = torch.zeros_like(y)
+    g[:, 1:] += (y[:, 1:] - y[:, :-1]).abs()
+    g[1:, :] += (y[1:, :] - y[:-1, :]).abs()
+    c = F.pad(g.double().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    sums = c[box:, box:] - c[:-box, box:] - c[box:, :-box] + c[:-box, :-box]
+    return (sums / (box * box)).clamp_min_(0).to(img.dtype)
 
 
 class PairSampler:
