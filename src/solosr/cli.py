@@ -559,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-s", "--scale", type=int, default=2, choices=SCALES, help="upscaling factor (default 2)")
     up.add_argument("-k", "--kernel", default="auto", metavar="auto|bicubic|FILE",
                     help="degradation kernel: 'auto' (estimated from each image, default), 'bicubic', "
-                         "or a .npy/text kernel file")
+                         "or a .npy, .mat (MATLAB) or text kernel file")
     up.add_argument("-p", "--preset", default=DEFAULT_PRESET, choices=list(PRESETS),
                     help=f"speed/quality preset (default: {DEFAULT_PRESET}). "
                          + "; ".join(f"{name}: {describe(cfg)}" for name, cfg in PRESETS.items()))
