@@ -163,3 +163,27 @@ def test_max_pixels_lifts_pillows_own_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # stands in for Pillow's 89 MP at a test's size
     pic = read_image(src, max_pixels=100_000)
     assert pic.size == (64, 400) and Image.MAX_IMAGE_PIXELS == 5000
+
+
+def test_mat_kernel_with_small_negatives_gives_the_cleaned_npys_output(tmp_path, photo, capsys):
+    from scipy.io import loadmat, savemat
+
+    from solosr.kernels import gaussian_kernel
+
+    src = _save(tmp_path / "photo.png", photo)
+    k = gaussian_kernel(11, 1.2)
+    noisy = k.copy()
+    noisy[0, :4] = -4e-4
+    savemat(tmp_path / "k.mat", {"Kernel": noisy})
+    np.save(tmp_path / "k.npy", np.clip(noisy, 0, None))
+    outs = []
+    for name in ("k.mat", "k.npy"):
+        out = tmp_path / name.replace(".", "_")
+        code, _, err = _run(["upscale", str(src), "-o", str(out), "--kernel", str(tmp_path / name), "--iters", "2"],
+                            capsys)
+        assert code == 0 and err.count("below zero") == (name == "k.mat")
+        outs.append(np.asarray(Image.open(out / "photo_x2.png")))
+    assert np.array_equal(*outs)
+    code, _, _ = _run(["kernel", str(src), "-o", str(tmp_path / "est.mat")], capsys)
+    est = loadmat(tmp_path / "est.mat")["Kernel"]
+    assert code == 0 and est.shape == (11, 11) and abs(est.sum() - 1) < 1e-6

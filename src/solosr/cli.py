@@ -32,9 +32,10 @@ class CliError(Exception):
 
 
 # A rough run-time model for the up-front estimate of a large input (fast preset, 2 threads, AVX2 fp32):
-# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md.
-_ESTIMATE_FIXED_S = {2: 45.0, 3: 60.0, 4: 90.0}
-_ESTIMATE_PER_HR_MP_S = 13.0
+# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md (320x320
+# and 3000x2000 at x2, 256x256 at x4; x3 between, not measured).
+_ESTIMATE_FIXED_S = {2: 35.0, 3: 50.0, 4: 70.0}
+_ESTIMATE_PER_HR_MP_S = 4.3
 LARGE_INPUT_PIXELS = 2_000_000
 
 
@@ -281,7 +282,12 @@ def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
     cfg = _upscale_config(args, scale)
     if args.kernel not in ("bicubic", "auto"):
-        resolve_kernel(args.kernel, scale)  # a bad kernel file fails before any image is touched
+        # Read once: a bad kernel file fails before any image is touched, and its warnings come once.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            args.kernel = resolve_kernel(args.kernel, scale)
+        for w in caught:
+            print(f"solosr: warning: {w.message}", file=sys.stderr)
     inputs = _expand_inputs(args.inputs)
     if not inputs:
         raise CliError("no input images found")
@@ -376,7 +382,7 @@ def cmd_kernel(args) -> int:
 
     scale = check_scale(args.scale)
     out = Path(args.output)
-    _check_writable_file(out, {".npy"}, "the kernel file")
+    _check_writable_file(out, {".npy", ".mat"}, "the kernel file")
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _check_writable_file(plot, set(SUFFIXES), "the kernel picture")
@@ -389,9 +395,14 @@ def cmd_kernel(args) -> int:
     if plot is not None:  # the picture first: a kernel file is only left when everything asked for was written
         caption = f"{Path(args.input).name}: {n}x{n} kernel, x{scale}, confidence {est.confidence:.2f}"
         write_image(plot, Picture(kernel_picture(est.kernel, caption).astype(np.float32) / 255))
-    tmp = out.with_name(f".{out.name}.tmp.npy")
+    tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
     try:
-        np.save(tmp, est.kernel)
+        if out.suffix.lower() == ".mat":  # MATLAB's, as DIV2KRK and KernelGAN write kernels
+            from scipy.io import savemat
+
+            savemat(tmp, {"Kernel": est.kernel})
+        else:
+            np.save(tmp, est.kernel)
         os.replace(tmp, out)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -603,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     kn = sub.add_parser("kernel", help="estimate an image's blur kernel")
     kn.add_argument("input", metavar="INPUT")
     kn.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
-    kn.add_argument("-o", "--output", required=True, metavar="K.npy")
+    kn.add_argument("-o", "--output", required=True, metavar="K.npy|K.mat", help="the kernel, as .npy or MATLAB .mat")
     kn.add_argument("--plot", metavar="K.png", help="also write the kernel as a picture")
     kn.set_defaults(func=cmd_kernel)
 

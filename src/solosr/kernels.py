@@ -9,6 +9,7 @@ index `size // 2 + (s - 1) / 2` on both axes: then LR pixel i sits at HR coordin
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -243,7 +244,10 @@ def load_kernel(path: str, scale: int) -> np.ndarray:
     if negative > NEGATIVE_NOISE * positive:
         raise ValueError(f"{path}: kernel has negative values ({negative / max(positive, 1e-300):.1%} of its "
                          "positive mass): solosr needs a blur kernel")
-    k = np.clip(k, 0, None)
+    if negative > 0:
+        warnings.warn(f"{path}: kernel values below zero ({negative / positive:.2%} of its mass) taken for "
+                      "numerical noise and set to 0", stacklevel=2)
+        k = np.clip(k, 0, None)
     if k.sum() <= 0:
         raise ValueError(f"{path}: kernel sums to zero")
     return center_kernel(k, scale)
