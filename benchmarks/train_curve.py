@@ -1,7 +1,7 @@
 """PSNR against training iterations and seconds: when does a net reach its plateau?
 
     .venv/bin/python benchmarks/train_curve.py --synthetic .devdata/div2k20 --limit 4 --crop 640 \
-        --configs "hr=net.space=hr" "lr=" --iters 800 -o docs/results --name train_curve_x2
+        --configs "hr=net.space=hr" "lr=" --iters 800 -o Q --name train_curve_x2
 
 One network per image and configuration (the teacher with its preprocessing module, `--net zssr` for
 ZSSR's plain net), trained on the image's own pairs with the estimated kernel (estimated once per

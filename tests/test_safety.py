@@ -187,3 +187,19 @@ def test_mat_kernel_with_small_negatives_gives_the_cleaned_npys_output(tmp_path,
     code, _, _ = _run(["kernel", str(src), "-o", str(tmp_path / "est.mat")], capsys)
     est = loadmat(tmp_path / "est.mat")["Kernel"]
     assert code == 0 and est.shape == (11, 11) and abs(est.sum() - 1) < 1e-6
+
+
+def test_reading_a_16bit_png_leaves_no_file_open(tmp_path):
+    """The CLI shows every warning a run raises: an unclosed file must not become one."""
+    import gc
+    import warnings
+
+    from solosr.imageio import Picture, write_image
+
+    src = tmp_path / "deep.png"
+    write_image(src, Picture(np.linspace(0, 1, 16 * 20 * 3, dtype=np.float32).reshape(16, 20, 3), bit_depth=16))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pic = read_image(src)
+        gc.collect()
+    assert pic.bit_depth == 16 and not [w for w in caught if issubclass(w.category, ResourceWarning)]

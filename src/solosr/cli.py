@@ -52,13 +52,12 @@ class StageBar:
 
     def __init__(self, label: str, mode: str | None, position: int = 0, every: float = 60.0):
         self.label, self.mode, self.position, self.every = label, mode, position, every
-        self.enabled = mode is not None
         self.bar, self.stage, self.t_stage, self.t_line = None, None, 0.0, 0.0
 
     def announce(self, pic: Picture, scale: int, cfg) -> None:
         """Before the work: the input's size and, for a large one, about how long it will take."""
         h, w = pic.size
-        if not self.enabled or h * w < LARGE_INPUT_PIXELS:
+        if self.mode is None or h * w < LARGE_INPUT_PIXELS:
             return
         import torch
 

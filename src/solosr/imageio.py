@@ -76,10 +76,10 @@ def _split(arr: np.ndarray, bit_depth: int, has_alpha: bool, icc=None) -> Pictur
 def _read_png16(path: Path) -> Picture:
     import png  # pypng: Pillow reads 16-bit colour PNGs as 8-bit
 
-    reader = png.Reader(filename=str(path))
-    w, h, rows, info = reader.asDirect()
-    planes = info["planes"]
-    arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(h, w, planes)
+    with open(path, "rb") as f:  # pypng's Reader(filename=...) leaves its file open
+        w, h, rows, info = png.Reader(file=f).asDirect()
+        planes = info["planes"]
+        arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(h, w, planes)
     return _split(arr, 16, info["alpha"])
 
 

@@ -98,11 +98,10 @@ def super_resolve(net: torch.nn.Module, lr: torch.Tensor, scale: int, kernel: np
     acc = None
     for i, t in enumerate(transforms):
         def on_tile(done: int, total: int, i=i) -> None:  # progress over all passes' tiles
-            if progress:
-                progress("infer", i * total + done, len(transforms) * total)
+            progress("infer", i * total + done, len(transforms) * total)
 
         out = dihedral_inverse(apply_net(net, dihedral(lr, t), scale, tile=cfg.tile, amp=cfg.amp, device=device,
-                                         on_tile=on_tile), t)
+                                         on_tile=on_tile if progress else None), t)
         acc = out if acc is None else acc.add_(out)
     sr = acc / len(transforms)
     if cfg.backprojection_iters:

@@ -193,24 +193,17 @@ def kernel_error(est: np.ndarray, true: np.ndarray) -> float:
 NEGATIVE_NOISE = 0.02
 
 
-def _read_mat(path: str) -> np.ndarray:
-    """The kernel in a MATLAB .mat file: its one 2-D numeric variable, or the one named kernel/Kernel."""
+def _mat_variables(path: str) -> dict[str, np.ndarray]:
+    """A MATLAB .mat file's 2-D numeric variables, by name."""
     from scipy.io import loadmat
 
-    found = {k: v for k, v in loadmat(path).items()
-             if not k.startswith("__") and isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind in "fiu"}
-    for name in ("kernel", "Kernel", "k", "K"):
-        if name in found:
-            return found[name]
-    if len(found) != 1:
-        raise ValueError(f"{path}: expected one 2-D variable (or one named 'kernel'), found "
-                         f"{', '.join(sorted(found)) or 'none'}")
-    return next(iter(found.values()))
+    return {k: v for k, v in loadmat(path).items()
+            if not k.startswith("__") and isinstance(v, np.ndarray) and v.ndim == 2 and v.dtype.kind in "fiu"}
 
 
 def load_kernel(path: str, scale: int) -> np.ndarray:
-    """Read a kernel from .npy, .mat (MATLAB: DIV2KRK's and KernelGAN's files) or a text matrix,
-    validate, centre for `scale`.
+    """Read a kernel from .npy, .mat (MATLAB, as DIV2KRK's and KernelGAN's files: its one 2-D variable,
+    or the one named kernel/Kernel/k/K) or a text matrix, validate, centre for `scale`.
 
     Raises ValueError with a one-line reason for a missing or unreadable file, a wrong shape, NaN/inf
     or negative values beyond numerical noise (`NEGATIVE_NOISE`; within it they are set to 0).
@@ -221,20 +214,17 @@ def load_kernel(path: str, scale: int) -> np.ndarray:
         raise ValueError(f"{path}: not a file")
     suffix = Path(path).suffix.lower()
     try:
-        if suffix == ".npy":
-            k = np.load(path)
-        elif suffix == ".mat":
-            k = _read_mat(path)
-        else:
-            k = np.loadtxt(path, ndmin=2)
-    except ValueError as e:
-        if str(e).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: cannot read kernel (a kernel file is a .npy array, a .mat file or a text file "
-                         "of numbers, one matrix row per line)") from None
+        k = np.load(path) if suffix == ".npy" else _mat_variables(path) if suffix == ".mat" else \
+            np.loadtxt(path, ndmin=2)
     except Exception:  # noqa: BLE001 - any parse failure is one bad-input message
         raise ValueError(f"{path}: cannot read kernel (a kernel file is a .npy array, a .mat file or a text file "
                          "of numbers, one matrix row per line)") from None
+    if isinstance(k, dict):  # a .mat file's variables
+        named = [k[n] for n in ("kernel", "Kernel", "k", "K") if n in k]
+        if not named and len(k) != 1:
+            raise ValueError(f"{path}: expected one 2-D variable (or one named 'kernel'), found "
+                             f"{', '.join(sorted(k)) or 'none'}")
+        k = named[0] if named else next(iter(k.values()))
     k = np.asarray(k, dtype=np.float64)
     if k.ndim != 2 or min(k.shape) < 1 or max(k.shape) > 101:
         raise ValueError(f"{path}: kernel must be a 2-D array of side 1..101, got shape {k.shape}")
