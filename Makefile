@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 		echo "torch $(TORCH_VERSION) from pip's configured indexes ($(if $(TORCH_INDEX),$(TORCH_INDEX) not reachable,TORCH_INDEX empty))"; \
 		$(PY) -m pip install -q torch==$(TORCH_VERSION); \
 	fi
-	$(PY) -m pip install -q -e '.[dev,fast]'
+	$(PY) -m pip install -q -e '.[dev,fast,ray]'
 	touch $(STAMP)
 
 setup: $(STAMP)

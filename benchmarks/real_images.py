@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from solosr.bench import IMAGE_SUFFIXES, machine_description
+from solosr.bench import machine_description
+from solosr.imageio import IMAGE_SUFFIXES
 from solosr.imageio import read_image
 from solosr.niqe import niqe
 from solosr.resize import imresize_np

@@ -269,9 +269,9 @@ def test_side_by_side_on_a_narrow_image_keeps_panels_aligned():
 
 
 def test_jobs_split_the_threads_and_give_the_same_outputs(tmp_path, photo, capsys):
-    from solosr.cli import _threads_per_job
+    from solosr.batch import threads_per_job
 
-    assert _threads_per_job(2, 2) == 1 and _threads_per_job(16, 3) == 5 and _threads_per_job(1, 4) == 1
+    assert threads_per_job(2, 2) == 1 and threads_per_job(16, 3) == 5 and threads_per_job(1, 4) == 1
     src = tmp_path / "in"
     src.mkdir()
     for i, (y, x) in enumerate([(0, 0), (40, 60)]):

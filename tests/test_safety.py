@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from solosr.cli import StageBar, main, rough_seconds
+from solosr.cli import main
+from solosr.progress import StageBar, rough_seconds
 from solosr.imageio import read_image
 
 
@@ -53,7 +54,7 @@ def test_unwritable_report_folder_fails_before_training(tmp_path, photo, capsys)
 
 def test_an_image_counts_done_only_with_its_report(tmp_path, photo, capsys, monkeypatch):
     """If the report fails half-way, the image is not written: a re-run does the image again."""
-    import solosr.cli as cli
+    import solosr.report as report_module
 
     src = _save(tmp_path / "in" / "photo.png", photo)
     out, report = tmp_path / "out", tmp_path / "report"
@@ -61,7 +62,7 @@ def test_an_image_counts_done_only_with_its_report(tmp_path, photo, capsys, monk
     def broken_report(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "_write_report", broken_report)
+    monkeypatch.setattr(report_module, "write_report", broken_report)
     args = ["upscale", str(src), "-o", str(out), "--report", str(report), "--iters", "2"]
     code, _, err = _run(args, capsys)
     assert code == 1 and "No space left" in err and not (out / "photo_x2.png").exists()

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
-from .imageio import Picture, read_image
+from .imageio import IMAGE_SUFFIXES, Picture, read_image
 from .kernels import compose_x2_to_x4, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
 from .niqe import niqe as niqe_score
@@ -26,9 +26,6 @@ from .pairs import jpeg_roundtrip
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
 from .train import cpu_compute_path
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
 
 @dataclass
 class Case:

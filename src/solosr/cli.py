@@ -1,9 +1,9 @@
-"""The command line: parse -> config -> read -> pipeline -> write. The only place that prints."""
+"""The command line: parse -> config -> plan the batch -> run it on an engine -> summary. With progress.py,
+the only code that prints."""
 
 from __future__ import annotations
 
 import argparse
-import glob
 import logging
 import os
 import shlex
@@ -15,133 +15,22 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .bench import IMAGE_SUFFIXES, METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
+from .batch import (ENGINES, RAY_INSTALL, Settings, expand_inputs, import_ray, plan, refuse_collisions, run_pool, run_ray,
+                    upscale_file)
+from .bench import METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
 from .config import DEFAULT_PRESET, PRESETS, SCALES, describe, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
 from .kernels import random_div2krk_kernel
 from .metrics import psnr_y, quantize
 from .pipeline import X4_MODES, check_scale, resolve_kernel, upscale
+from .progress import StageBar, progress_mode
 from .resize import degrade_np, imresize_np
-from .train import uses_bf16
 
 log = logging.getLogger("solosr")
 
 
 class CliError(Exception):
     """A bad argument or input: printed as one line, exit 1."""
-
-
-# A rough run-time model for the up-front estimate of a large input (fast preset, 2 threads, AVX2 fp32):
-# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md (320x320
-# and 3000x2000 at x2, 256x256 at x4; x3 between, not measured).
-_ESTIMATE_FIXED_S = {2: 35.0, 3: 50.0, 4: 70.0}
-_ESTIMATE_PER_HR_MP_S = 4.3
-LARGE_INPUT_PIXELS = 2_000_000
-
-
-def rough_seconds(h: int, w: int, scale: int, threads: int) -> float:
-    """About how long the fast preset takes for an h x w input on `threads` AVX2 cores (no bf16)."""
-    serial = _ESTIMATE_FIXED_S[scale] + _ESTIMATE_PER_HR_MP_S * h * w * scale * scale / 1e6
-    return serial * 2 / max(1, threads)
-
-
-class StageBar:
-    """Follows the pipeline's (stage, done, total) callbacks: tqdm bars on a terminal ("bar"), or,
-    when the output is piped or logged ("lines"), a line per stage and one every `every` seconds
-    with the stage's progress and the time left; None: silent."""
-
-    def __init__(self, label: str, mode: str | None, position: int = 0, every: float = 60.0):
-        self.label, self.mode, self.position, self.every = label, mode, position, every
-        self.bar, self.stage, self.t_stage, self.t_line = None, None, 0.0, 0.0
-
-    def announce(self, pic: Picture, scale: int, cfg) -> None:
-        """Before the work: the input's size and, for a large one, about how long it will take."""
-        h, w = pic.size
-        if self.mode is None or h * w < LARGE_INPUT_PIXELS:
-            return
-        import torch
-
-        minutes = rough_seconds(h, w, scale, torch.get_num_threads()) / 60
-        print(f"solosr: {self.label}: {w}x{h} ({h * w / 1e6:.1f} MP) -> x{scale}: a large input; roughly "
-              f"{minutes:.0f} min with the fast preset on {torch.get_num_threads()} AVX2 threads "
-              f"(less with bf16 or a GPU, more with a slower preset)", file=sys.stderr, flush=True)
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.mode == "bar":
-            self._bar(stage, done, total)
-        elif self.mode == "lines":
-            self._line(stage, done, total)
-
-    def _bar(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            self.bar = tqdm(total=total, desc=f"{self.label} {stage}", unit="it" if stage != "infer" else "tile",
-                            leave=False, dynamic_ncols=True, position=self.position)
-        self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def _line(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if stage != self.stage:
-            self.stage, self.t_stage, self.t_line = stage, now, now
-            what = {"kernel": "estimating the kernel", "infer": "inference"}.get(stage, f"training {stage}")
-            print(f"solosr: {self.label}: {what}" + (f" ({total} iterations)" if stage not in ("kernel", "infer")
-                                                    else ""), file=sys.stderr, flush=True)
-        elif now - self.t_line >= self.every and 0 < done < total:
-            self.t_line = now
-            spent = now - self.t_stage
-            print(f"solosr: {self.label}: {stage} {done}/{total}, {spent:.0f} s, about "
-                  f"{spent * (total - done) / done:.0f} s left", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-        self.stage = None
-
-
-def progress_mode(quiet: bool) -> str | None:
-    """tqdm bars on a terminal; plain lines when stderr is piped or logged; nothing with --quiet."""
-    if quiet:
-        return None
-    return "bar" if sys.stderr.isatty() else "lines"
-
-
-def _expand_inputs(items: list[str]) -> list[Path]:
-    """Files, folders (their images, sorted) and globs, in order, without duplicates."""
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
-        elif not p.exists() and any(ch in item for ch in "*?["):
-            found = sorted(Path(q) for q in glob.glob(item, recursive=True) if Path(q).is_file())
-        else:
-            found = [p]  # a missing file is reported when it is read
-        out += [q for q in found if q not in out]
-    return out
-
-
-def _output_path(src: Path, out_dir: Path, scale: int, fmt: str | None) -> Path:
-    suffix = f".{fmt.lower()}" if fmt else (src.suffix.lower() if src.suffix.lower() in SUFFIXES else ".png")
-    return out_dir / f"{src.stem}_x{scale}{suffix}"
-
-
-def _refuse_collisions(inputs: list[Path], out_dir: Path, scale: int, fmt: str | None, report: bool) -> None:
-    """Two inputs that would write one output (a/photo.png and b/photo.png, or photo.png and photo.tif
-    with --format png; with --report, one report folder per name) stop the batch before any work."""
-    seen: dict[str, Path] = {}
-    for src in inputs:
-        keys = [str(_output_path(src, out_dir, scale, fmt))] + ([f"report {src.stem}"] if report else [])
-        for key in keys:
-            other = seen.setdefault(key, src)
-            if other != src:
-                where = f"the report folder {src.stem}/" if key.startswith("report ") else key
-                raise CliError(f"{other} and {src} would both write {where}: upscale them into separate "
-                               f"output folders (or rename one)")
 
 
 def _prepare_out_dir(path: str) -> Path:
@@ -179,40 +68,6 @@ def _with_iters(cfg, iters: int):
                                    "eval_every": min(cfg.train.eval_every, iters)})
 
 
-def _write_report(root: Path, src: Path, pic: Picture, result) -> None:
-    """Per image: kernel (.npy and picture), loss curves, side-by-side crop, run.json."""
-    import json
-    import platform
-
-    import torch
-
-    from .report import history_for_plot, kernel_picture, loss_picture, side_by_side
-
-    folder = root / src.stem
-    folder.mkdir(parents=True, exist_ok=True)
-    k = result.kernel
-    est = result.estimate
-    conf = f", confidence {est.confidence:.2f}" if est else ""
-    as_pic = lambda a: Picture(a.astype(np.float32) / 255)  # noqa: E731
-    write_image(folder / "kernel.png", as_pic(kernel_picture(k, f"{k.shape[0]}x{k.shape[1]} kernel, x{result.scale}{conf}")))
-    np.save(folder / "kernel.npy", k)
-    write_image(folder / "losses.png", as_pic(loss_picture(history_for_plot(result.history))))
-    bic = imresize_np(pic.pixels, result.scale)
-    write_image(folder / "compare.png", as_pic(side_by_side(pic.pixels, bic, result.picture.pixels, result.scale)))
-    run = {
-        "input": str(src), "scale": result.scale, "device": result.device, "config": result.config.to_dict(),
-        "timings": result.timings, "warnings": result.warnings, "ensemble_turns": result.turns,
-        "history": result.history,
-        "kernel": {"size": list(k.shape), "source": "estimated" if est else "given",
-                   **({"confidence": est.confidence, "fallback": est.fallback, "noise_sigma": est.noise_sigma,
-                       "jpeg": est.jpeg, "blockiness": est.blockiness, "seconds": est.seconds} if est else {})},
-        "bf16": uses_bf16(torch.device(result.device), result.config.train.amp),
-        "versions": {"solosr": __version__, "torch": torch.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-    }
-    (folder / "run.json").write_text(json.dumps(run, indent=1, default=float))
-
-
 def _upscale_config(args, scale: int):
     cfg = preset(args.preset).replace(method=args.method)
     infer = {k: v for k, v in (("ensemble", args.ensemble), ("tile", args.tile),
@@ -233,53 +88,61 @@ def _upscale_config(args, scale: int):
     return cfg
 
 
-def _upscale_one(src: Path, dst: Path, args, cfg, scale: int, bar=None) -> tuple[str | None, dict, list[str]]:
-    """Read, upscale, write (and report) one image: (error or None, timings, warnings)."""
+def _settings(args, cfg, scale: int) -> Settings:
+    return Settings(scale=scale, config=cfg, kernel=args.kernel, seed=args.seed, device=args.device, noise=args.noise,
+                    jpeg=args.jpeg, max_pixels=args.max_pixels, report=Path(args.report) if args.report else None)
+
+
+def _in_process(todo: list, settings: Settings, mode: str | None):
+    """One image after the other in this process, with a bar per stage (and one for the batch)."""
+    overall = None
+    if mode == "bar" and len(todo) > 1:
+        from tqdm import tqdm
+
+        overall = tqdm(total=len(todo), desc="all images", unit="img", position=0, dynamic_ncols=True)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            pic = read_image(src, max_pixels=args.max_pixels)
-            if bar is not None:
-                bar.announce(pic, scale, cfg)
-            result = upscale(pic, scale, kernel=args.kernel, config=cfg, seed=args.seed, device=args.device,
-                             noise=args.noise, jpeg=args.jpeg, progress=bar)
-            if bar is not None:
-                bar.close()
-            # The report before the image: an output image means that everything asked for was written,
-            # so a re-run that skips existing outputs never leaves a report unmade.
-            if args.report:
-                _write_report(Path(args.report), src, pic, result)
-            write_image(dst, result.picture)
-    except (ImageError, ValueError, OSError, RuntimeError) as e:
-        if bar is not None:
-            bar.close()
-        msg = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-        return (msg if str(src) in msg else f"{src}: {msg}"), {}, []
-    return None, result.timings, [str(w.message) for w in caught] + list(result.warnings)
+        for i, (src, dst) in enumerate(todo, 1):
+            label = f"[{i}/{len(todo)}] {src.name}" if len(todo) > 1 else src.name
+            bar = StageBar(label, mode, position=1 if overall is not None else 0)
+            yield src, dst, upscale_file(src, dst, settings, bar)
+            if overall is not None:
+                overall.update(1)
+    finally:
+        if overall is not None:
+            overall.close()
 
 
-def _worker_init(threads: int) -> None:
-    import torch
+def _on_ray(todo: list, settings: Settings, args, mode: str | None):
+    """One Ray task per image; the batch's bar (on a terminal) as they finish."""
+    threads = args.threads or 1
 
-    torch.set_num_threads(threads)
+    def started(cpus: int, window: int) -> None:
+        if mode is not None:
+            print(f"solosr: Ray: {len(todo)} images, {threads} CPU(s) each, on a cluster of {cpus} CPUs",
+                  file=sys.stderr, flush=True)
 
+    overall = None
+    if mode == "bar":
+        from tqdm import tqdm
 
-def _worker(job):
-    src, dst, args, cfg, scale, label, mode = job
-    bar = StageBar(label, "lines" if mode else None)  # bars from several processes would garble each other
-    return _upscale_one(src, dst, args, cfg, scale, bar)
-
-
-def _threads_per_job(threads: int | None, jobs: int) -> int:
-    """Each of `jobs` images at once gets an equal share of the cores: two images with 2 threads each
-    on 2 cores are far slower than one after the other."""
-    total = threads or os.cpu_count() or 1
-    return max(1, total // jobs)
+        overall = tqdm(total=len(todo), desc="all images", unit="img", dynamic_ncols=True)
+    try:
+        for item in run_ray(todo, settings, threads, args.address, on_start=started):
+            yield item
+            if overall is not None:
+                overall.update(1)
+    finally:
+        if overall is not None:
+            overall.close()
 
 
 def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
     cfg = _upscale_config(args, scale)
+    if args.engine == "ray":
+        import_ray()  # without Ray: how to install it, before any work
+    elif args.address:
+        raise CliError("--address is for --engine ray")
     if args.kernel not in ("bicubic", "auto"):
         # Read once: a bad kernel file fails before any image is touched, and its warnings come once.
         with warnings.catch_warnings(record=True) as caught:
@@ -287,72 +150,39 @@ def cmd_upscale(args) -> int:
             args.kernel = resolve_kernel(args.kernel, scale)
         for w in caught:
             print(f"solosr: warning: {w.message}", file=sys.stderr)
-    inputs = _expand_inputs(args.inputs)
+    inputs = expand_inputs(args.inputs)
     if not inputs:
         raise CliError("no input images found")
     out_dir = _prepare_out_dir(args.output)
     if args.report:  # every output location is checked before any work
         _prepare_out_dir(args.report)
-    _refuse_collisions(inputs, out_dir, scale, args.format, bool(args.report))
-    jobs = min(args.jobs, len(inputs))
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(_threads_per_job(args.threads, 1))
-    skipped, failed, todo = [], [], []
-    for src in inputs:
-        dst = _output_path(src, out_dir, scale, args.format)
-        if dst.exists() and not args.overwrite:
-            skipped.append((src, "output exists (use --overwrite)"))
-        elif dst.resolve() == src.resolve():
-            failed.append((src, "output would overwrite the input"))
-        else:
-            todo.append((src, dst))
-    done = []
-
-    def finish(src: Path, dst: Path, error: str | None, timings: dict, warns: list[str]) -> None:
-        for w in warns:
-            print(f"solosr: warning: {src}: {w}", file=sys.stderr)
-        if error is not None:
-            failed.append((src, error))
-            print(f"solosr: error: {error}", file=sys.stderr)
-            return
-        done.append(dst)
-        if not args.quiet:
-            t = timings
-            print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})", flush=True)
-
-    if jobs > 1:
-        import concurrent.futures as cf
-        import multiprocessing
-
-        per_job = _threads_per_job(args.threads, jobs)
-        with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=_worker_init, initargs=(per_job,)) as pool:
-            mode = progress_mode(args.quiet)
-            futures = {pool.submit(_worker, (src, dst, args, cfg, scale, f"[{i}/{len(todo)}] {src.name}", mode)):
-                       (src, dst) for i, (src, dst) in enumerate(todo, 1)}
-            for fut in cf.as_completed(futures):
-                src, dst = futures[fut]
-                try:
-                    finish(src, dst, *fut.result())
-                except Exception as e:  # a worker that died (killed, out of memory): the image failed
-                    finish(src, dst, f"{src}: worker failed ({e.__class__.__name__}: {e})", {}, [])
+    refuse_collisions(inputs, out_dir, scale, args.format, bool(args.report))
+    todo, summary = plan(inputs, out_dir, scale, args.format, args.overwrite)
+    settings = _settings(args, cfg, scale)
+    mode = progress_mode(args.quiet)
+    jobs = min(args.jobs, len(todo))
+    if args.engine == "ray":
+        results = _on_ray(todo, settings, args, mode)
+    elif jobs > 1:
+        results = run_pool(todo, settings, jobs, args.threads, lines=mode is not None)
     else:
-        mode = progress_mode(args.quiet)
-        overall = None
-        if mode == "bar" and len(todo) > 1:
-            from tqdm import tqdm
+        if args.threads:
+            import torch
 
-            overall = tqdm(total=len(todo), desc="all images", unit="img", position=0, dynamic_ncols=True)
-        for i, (src, dst) in enumerate(todo, 1):
-            label = f"[{i}/{len(todo)}] {src.name}" if len(todo) > 1 else src.name
-            bar = StageBar(label, mode, position=1 if overall is not None else 0)
-            finish(src, dst, *_upscale_one(src, dst, args, cfg, scale, bar))
-            if overall is not None:
-                overall.update(1)
-        if overall is not None:
-            overall.close()
+            torch.set_num_threads(args.threads)
+        results = _in_process(todo, settings, mode)
+    for src, dst, outcome in results:
+        for w in outcome.warnings:
+            print(f"solosr: warning: {src}: {w}", file=sys.stderr)
+        if outcome.error is not None:
+            summary.failed.append((src, outcome.error))
+            print(f"solosr: error: {outcome.error}", file=sys.stderr)
+            continue
+        summary.done.append(dst)
+        if not args.quiet:
+            t = outcome.timings
+            print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})", flush=True)
+    done, failed, skipped = summary.done, summary.failed, summary.skipped
     if len(inputs) > 1 or failed or skipped:
         if not args.quiet or failed:
             print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
@@ -603,9 +433,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "interpolated input: s*s times the work)")
     up.add_argument("--no-bf16", action="store_true", help="compute in fp32 even where the CPU or GPU has bf16")
     up.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
-                    help="images at once, each with an equal share of the threads (default 1)")
+                    help="local engine: images at once, each with an equal share of the threads (default 1)")
     up.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                    help="CPU threads in all (default: every core)")
+                    help="CPU threads in all (default: every core); with --engine ray, each image's threads and "
+                         "Ray CPUs (default 1)")
+    up.add_argument("--engine", choices=ENGINES, default="local",
+                    help="local: this machine (default); ray: one Ray task per image, on a Ray cluster or a "
+                         f"local one (needs {RAY_INSTALL})")
+    up.add_argument("--address", metavar="auto|ray://HOST:PORT",
+                    help="with --engine ray: the cluster to join (default: start a Ray on this machine)")
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs (default: skip them)")
     up.add_argument("-q", "--quiet", action="store_true", help="no progress bars or per-file lines")
     up.set_defaults(func=cmd_upscale)

@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 64_000_000
+# What a folder of inputs is searched for.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF",
             ".bmp": "BMP"}
 
@@ -279,6 +281,16 @@ def write_image(path: str | os.PathLike, pic: Picture, *, quality: int = 95) -> 
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise ImageError(f"{path}: unknown output format {path.suffix!r} (use {', '.join(sorted(SUFFIXES))})")
+    _write_atomically(path, lambda tmp: _write_any(tmp, fmt, pic, quality))
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write a file that was encoded elsewhere (a Ray worker's output), atomically. Raises ImageError."""
+    _write_atomically(Path(path), lambda tmp: Path(tmp).write_bytes(data))
+
+
+def _write_atomically(path: Path, fill) -> None:
+    """fill(tmp) writes a temporary file in the same folder, which then replaces `path` in one step."""
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
@@ -286,7 +298,7 @@ def write_image(path: str | os.PathLike, pic: Picture, *, quality: int = 95) -> 
         raise ImageError(f"{path}: cannot write here ({e.strerror or e})") from None
     os.close(fd)
     try:
-        _write_any(tmp, fmt, pic, quality)
+        fill(tmp)
         # mkstemp makes the file private (0600); an output gets what a plain open() would give it.
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)

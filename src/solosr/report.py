@@ -1,4 +1,5 @@
-"""Pictures for people: a kernel as an image with its size and scale, and loss curves.
+"""Pictures for people: a kernel as an image with its size and scale, and loss curves; and the
+per-image report folder (`write_report`) that holds them with run.json.
 
 Only Pillow is used (no plotting library); pictures come back as uint8 (H,W,3) arrays that the
 caller writes with `imageio.write_image`.
@@ -6,10 +7,14 @@ caller writes with `imageio.write_image`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .imageio import Picture, write_image
 from .pairs import textured_window
+from .resize import imresize_np
 
 # Anchor colours of a perceptually ordered dark-blue -> yellow map.
 _ANCHORS = np.array([[13, 8, 135], [84, 2, 163], [139, 10, 165], [185, 50, 137], [219, 92, 104],
@@ -139,3 +144,38 @@ def history_for_plot(history: list[dict]) -> list[dict]:
         last_iter = e["iter"]
         out.append({**e, "iter": e["iter"] + offset})
     return out
+
+
+def write_report(root: Path, src: Path, pic: Picture, result) -> None:
+    """Per image: kernel (.npy and picture), loss curves, side-by-side crop, run.json."""
+    import json
+    import platform
+
+    import torch
+
+    from . import __version__
+    from .train import uses_bf16
+
+    folder = root / src.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    k = result.kernel
+    est = result.estimate
+    conf = f", confidence {est.confidence:.2f}" if est else ""
+    as_pic = lambda a: Picture(a.astype(np.float32) / 255)  # noqa: E731
+    write_image(folder / "kernel.png", as_pic(kernel_picture(k, f"{k.shape[0]}x{k.shape[1]} kernel, x{result.scale}{conf}")))
+    np.save(folder / "kernel.npy", k)
+    write_image(folder / "losses.png", as_pic(loss_picture(history_for_plot(result.history))))
+    bic = imresize_np(pic.pixels, result.scale)
+    write_image(folder / "compare.png", as_pic(side_by_side(pic.pixels, bic, result.picture.pixels, result.scale)))
+    run = {
+        "input": str(src), "scale": result.scale, "device": result.device, "config": result.config.to_dict(),
+        "timings": result.timings, "warnings": result.warnings, "ensemble_turns": result.turns,
+        "history": result.history,
+        "kernel": {"size": list(k.shape), "source": "estimated" if est else "given",
+                   **({"confidence": est.confidence, "fallback": est.fallback, "noise_sigma": est.noise_sigma,
+                       "jpeg": est.jpeg, "blockiness": est.blockiness, "seconds": est.seconds} if est else {})},
+        "bf16": uses_bf16(torch.device(result.device), result.config.train.amp),
+        "versions": {"solosr": __version__, "torch": torch.__version__, "numpy": np.__version__,
+                     "python": platform.python_version()},
+    }
+    (folder / "run.json").write_text(json.dumps(run, indent=1, default=float))
