@@ -299,3 +299,22 @@ def test_help_shows_each_presets_real_values(capsys):
         assert f"{name}: {describe(cfg)}" in text.replace("- ", "-")  # argparse wraps at hyphens
     assert f"teacher {PRESETS['fast'].train.max_iters} iterations" in text
     assert f"teacher {PRESETS['best'].train.min_iters}-{PRESETS['best'].train.max_iters} iterations" in text
+
+
+def test_upscale_files_is_the_batch_from_python(tmp_path, photo):
+    from solosr.batch import upscale_files
+    from solosr.bench import config_with
+    from solosr.config import preset
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray((photo[:32, :36] * 255).round().astype(np.uint8)).save(src / "p0.png")
+    (src / "bad.png").write_text("not an image")
+    cfg = config_with(preset("fast"), train={"max_iters": 2, "min_iters": 2, "eval_every": 2})
+    first = upscale_files([src], tmp_path / "out", config=cfg)
+    assert first.done == [tmp_path / "out" / "p0_x2.png"] and not first.skipped
+    assert [(p.name, "not an image file" in why) for p, why in first.failed] == [("bad.png", True)]
+    again = upscale_files([src], tmp_path / "out", config=cfg)  # resumes: the finished output is skipped
+    assert not again.done and [p.name for p, _ in again.skipped] == ["p0.png"] and len(again.failed) == 1
+    with pytest.raises(ValueError, match="engine must be one of"):
+        upscale_files([src], tmp_path / "out", engine="spark")

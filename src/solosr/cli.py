@@ -141,6 +141,9 @@ def cmd_upscale(args) -> int:
     cfg = _upscale_config(args, scale)
     if args.engine == "ray":
         import_ray()  # without Ray: how to install it, before any work
+        if args.jobs > 1:
+            print("solosr: warning: --jobs is for --engine local; Ray runs as many images at once as the cluster "
+                  "has CPUs for (each image's with --threads)", file=sys.stderr)
     elif args.address:
         raise CliError("--address is for --engine ray")
     if args.kernel not in ("bicubic", "auto"):
