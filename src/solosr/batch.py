@@ -256,7 +256,8 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
                 ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
         except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...: one line
             where = f"the Ray cluster at {address}" if address else "a local Ray"
-            raise ValueError(f"cannot start or join {where} ({str(e).splitlines()[0] if str(e) else e.__class__.__name__})") from None
+            why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+            raise ValueError(f"cannot start or join {where} ({why})") from None
         started = True
     try:
         gpus = 1 if settings.device == "cuda" else 0
