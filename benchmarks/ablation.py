@@ -108,8 +108,6 @@ def main() -> None:
         raise SystemExit(f"--rows: no row {', '.join(sorted(unknown))} (rows: {', '.join(r.split()[0] for r in ROWS)})")
     if args.limit and args.start >= args.limit:
         raise SystemExit(f"--start {args.start} with --limit {args.limit}: no images left")
-    if base.distill.teachers != 1 and not args.via_pipeline:
-        raise SystemExit("distill.teachers: only `upscale` trains several teachers; add --via-pipeline")
     if "3L" in rows_wanted and "6" not in rows_wanted:
         raise SystemExit("row 3L trains for row 6's time: --rows needs 6 with 3L")
     shard, n_shards = (int(v) for v in args.shard.split("/")) if args.shard else (0, 1)

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/two_seeds.py --synthetic ../shared/data/hr/set5 -s 2 -m zssr -o FILE
 
 Each image's kernel is estimated once and given to both runs, so the runs differ only in their crops
-and initial weights. This bounds what averaging teachers (`distill.teachers`) can give the soft target.
+and initial weights. This bounded what averaging teachers (`distill.teachers`, since removed) could give the soft target.
 """
 
 from __future__ import annotations

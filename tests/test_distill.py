@@ -1,4 +1,3 @@
-import dataclasses
 
 import numpy as np
 import pytest
@@ -7,7 +6,7 @@ import torch
 import solosr
 from solosr.bench import config_with
 from solosr.config import preset
-from solosr.distill import Anchor, TrueScaleSampler, local_affinity, student_step, train_student, train_teacher
+from solosr.distill import Anchor, TrueScaleSampler, student_step, train_student, train_teacher
 from solosr.kernels import random_div2krk_kernel
 from solosr.nets import SRNet, Student, interpolate, make_net
 from solosr.pairs import PairSampler
@@ -113,63 +112,6 @@ def test_each_loss_term_switches_off(setup, off):
         assert name not in losses  # not even computed
     else:
         assert weights["rec"] == 0  # logged for the history, but out of the total
-
-
-def test_local_affinity_sees_how_pixels_relate_not_which_channels_say_it():
-    gen = torch.Generator().manual_seed(0)
-    f = torch.rand(2, 6, 17, 16, generator=gen)
-    a = local_affinity(f, window=8)
-    assert a.shape == (2, 4, 64, 64)  # a 2x2 grid of whole 8x8 tiles; the 17th row is left out
-    assert torch.allclose(a.diagonal(dim1=-2, dim2=-1), torch.ones(2, 4, 64), atol=1e-5)
-    assert torch.allclose(a, a.transpose(-1, -2))
-    # channels permuted and scaled: the same affinity (the student needs no adapter for it)
-    assert torch.allclose(local_affinity(3.0 * f[:, torch.randperm(6, generator=gen)]), a, atol=1e-5)
-    # a different arrangement of the same values in space gives a different one
-    assert (local_affinity(f.flip(-1)) - a).abs().mean() > 0.01
-    assert torch.count_nonzero(local_affinity(torch.zeros(1, 6, 8, 8))) == 0  # all ReLUs off: no NaN
-
-
-def test_the_affinity_feature_term_trains_the_student_without_its_adapter(setup):
-    lr, k, cfg = setup
-    cfg = config_with(cfg, distill={"feat_loss": "affinity", "w_out": 0.0, "w_cycle": 0.0, "w_rec": 0.0})
-    teacher = SRNet(3, width=16, depth=4, pre_depth=2)
-    torch.nn.init.normal_(teacher.body[-1].weight, std=0.1)
-    losses, student = _one_student_step(lr, k, cfg, teacher)
-    assert set(losses) == {"rec", "kd_feat", "loss"} and losses["kd_feat"] > 0
-    losses["loss"].backward()
-    assert student.adapter.weight.grad is None  # the student's own feature, a different width from the teacher's
-    assert student.net.body[0].weight.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match="feat_loss"):
-        _one_student_step(lr, k, config_with(cfg, distill={"feat_loss": "gram"}), teacher)
-
-
-def test_kernel_jitter_gives_the_teachers_sons_a_family_of_kernels(setup, monkeypatch):
-    lr, k, cfg = setup
-    plain = PairSampler(lr, k, 2, cfg.pairs, torch.Generator().manual_seed(0))
-    jit = PairSampler(lr, k, 2, cfg.pairs, torch.Generator().manual_seed(1), kernel_jitter=0.2)
-    assert len(plain.son_kernels) == 1 and len(jit.son_kernels) == 16
-    assert jit.kernel.shape[0] == np.asarray(k).shape[0] + 4  # the family's wider grid
-    chosen = []
-    monkeypatch.setattr(solosr.pairs, "degrade", lambda x, kern, s: (chosen.append(kern), degrade(x, kern, s))[1])
-    for _ in range(12):
-        son, son_up, father = jit.sample()
-        assert son_up.shape == father.shape and torch.isfinite(son_up).all()
-        assert son.shape[-1] * 2 == son_up.shape[-1]
-    # each batch's sons take one member of the family, drawn by the sampler's generator
-    assert len({id(c) for c in chosen}) > 1 and all(any(c is f for f in jit.son_kernels) for c in chosen)
-    # the validation pair keeps the estimate: the same blur as without the jitter
-    _, v_up, v_father = jit.validation_pair(lr)
-    _, p_up, p_father = plain.validation_pair(lr)
-    assert torch.allclose(v_up, p_up, atol=1e-5) and torch.equal(v_father, p_father)
-    # the teacher's sampler takes distill.teacher_kernel_jitter; ZSSR's and the student's keep none
-    made = []
-    monkeypatch.setattr(solosr.distill, "PairSampler",
-                        lambda *a, kernel_jitter=0.0, **kw: made.append(kernel_jitter) or PairSampler(
-                            *a, kernel_jitter=kernel_jitter, **kw))
-    short = config_with(cfg, distill={"teacher_kernel_jitter": 0.2}, train={"max_iters": 10, "min_iters": 10})
-    teacher, _ = train_teacher(lr, k, 2, short, torch.Generator().manual_seed(0), torch.device("cpu"))
-    train_student(lr, k, 2, short, teacher, torch.Generator().manual_seed(0), torch.device("cpu"))
-    assert made == [0.2, 0.0]
 
 
 def test_cycle_loss_is_zero_for_a_consistent_output():
@@ -335,35 +277,3 @@ def test_x4_reuse_trains_once_and_applies_that_network_twice(photo, tiny_cfg, mo
     assert not any(e["stage"].startswith("step2") for e in r.history)
     with pytest.raises(ValueError, match="unknown x4 mode"):
         solosr.upscale(photo[:24, :24], 4, kernel="bicubic", config=tiny_cfg.replace(x4="2x3"), device="cpu")
-
-
-def test_more_teachers_train_apart_and_the_soft_target_is_their_mean(photo, tiny_cfg, monkeypatch):
-    import solosr.distill as distill
-
-    targets = []
-    real = distill.TrueScaleSampler.__init__
-
-    def spy(self, lr, teacher_out, *a, **kw):
-        targets.append(teacher_out.clone())
-        real(self, lr, teacher_out, *a, **kw)
-
-    outputs = []
-    resolve = distill.super_resolve
-
-    def spy_resolve(net, *a, **kw):
-        outputs.append(resolve(net, *a, **kw))
-        return outputs[-1].clone()
-
-    monkeypatch.setattr(distill.TrueScaleSampler, "__init__", spy)
-    monkeypatch.setattr(distill, "super_resolve", spy_resolve)
-    cfg = tiny_cfg.replace(method="kd", distill=dataclasses.replace(tiny_cfg.distill, teachers=2))
-    r = solosr.upscale(photo[:40, :40], 2, config=cfg, kernel="bicubic")
-    assert {e["stage"] for e in r.history} == {"teacher", "teacher2", "student"}
-    assert len(outputs) == 2 and not torch.equal(outputs[0], outputs[1])  # other crops, other weights
-    assert torch.allclose(targets[0], (outputs[0] + outputs[1]) / 2)
-
-
-def test_no_teacher_is_an_error(photo, tiny_cfg):
-    cfg = tiny_cfg.replace(method="kd", distill=dataclasses.replace(tiny_cfg.distill, teachers=0))
-    with pytest.raises(ValueError, match="distill.teachers"):
-        solosr.upscale(photo[:40, :40], 2, config=cfg, kernel="bicubic")

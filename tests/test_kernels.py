@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from solosr.kernels import (bicubic_kernel, center_kernel, center_of_mass, compose_x2_to_x4, elongation,
-                            gaussian_kernel, jittered_kernels, kernel_error, load_kernel, random_div2krk_kernel,
+                            gaussian_kernel, kernel_error, load_kernel, random_div2krk_kernel,
                             rms_radius, warp_kernel)
 from solosr.resize import degrade_np
 
@@ -102,16 +102,6 @@ def test_a_warped_kernel_is_the_same_blur_stretched_and_stays_centred(stretch):
     assert np.allclose(center_of_mass(w), center_of_mass(k) + 2, atol=1e-3)  # where degrade wants it
     assert np.allclose(_second_moments(w) / _second_moments(k), stretch**2, rtol=0.02)  # along each axis
     assert rms_radius(w) == pytest.approx(stretch * rms_radius(k), rel=0.01)
-
-
-def test_a_jittered_family_spreads_around_the_estimate():
-    k = center_kernel(gaussian_kernel(13, 1.2), 2)
-    fam = jittered_kernels(k, 2, 0.15, 16, np.random.default_rng(0))
-    assert len(fam) == 16 and all(f.shape == (17, 17) for f in fam)
-    assert np.allclose(fam[0][2:-2, 2:-2], k, atol=1e-6)  # the estimate itself comes first
-    widths = [rms_radius(f) / rms_radius(k) for f in fam[1:]]
-    assert min(widths) < 0.97 and max(widths) > 1.03  # narrower and wider ones
-    assert all(0.6 < w < 1.6 for w in widths)
 
 
 @pytest.mark.parametrize("theta", [0.0, 0.7, 2.0])

@@ -1,4 +1,3 @@
-import dataclasses
 
 import numpy as np
 import pytest
@@ -146,25 +145,6 @@ def test_warmup_scales_the_first_steps(sampler, warmup):
     assert step == pytest.approx(1e-2 / max(warmup, 1), rel=1e-3)
 
 
-def test_final_decay_brings_the_lr_down_to_lr_min(sampler, monkeypatch):
-    image, s = sampler
-    seen: list[float] = []
-    step = train.Adam.step
-
-    def spy(self, *args, **kwargs):
-        seen.append(self.param_groups[0]["lr"])
-        return step(self, *args, **kwargs)
-
-    monkeypatch.setattr(train.Adam, "step", spy)
-    cfg = TrainConfig(max_iters=20, min_iters=20, eval_every=100, lr=1e-2, lr_min=1e-5, amp=False,
-                      pixels_per_iter=0, final_decay=0.5, restart_if_stuck=False)
-    train_network(SRNet(3, width=8, depth=4), s, s.validation_pair(image), cfg, device=CPU)
-    assert len(seen) == 20
-    assert seen[:10] == [1e-2] * 10
-    assert all(a > b for a, b in zip(seen[10:], seen[11:]))  # falls on every step of the last half
-    assert seen[-1] == pytest.approx(1e-5)
-
-
 def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
     image, s = sampler
     seen: list[tuple[float, float]] = []
@@ -203,49 +183,6 @@ def test_bf16_only_where_the_cpu_computes_it_and_channels_last_with_avx512(monke
     assert x.is_contiguous(memory_format=torch.channels_last) is avx512
     assert train.cpu_compute_path().startswith("bf16" if native else "fp32")
     assert train.cpu_compute_path().endswith("channels-last" if avx512 else "default layout")
-
-
-def test_weight_average_follows_the_ramped_recurrence():
-    net = torch.nn.Linear(2, 1)
-    with torch.no_grad():
-        net.weight.fill_(0.0), net.bias.fill_(0.0)
-    avg = train.WeightAverage(net, decay=0.9)
-    expected = 0.0
-    for step, value in enumerate([1.0, 2.0, 4.0, 8.0], start=1):
-        with torch.no_grad():
-            net.weight.fill_(value), net.bias.fill_(value)
-        avg.update(step)
-        d = min(0.9, (1 + step) / (10 + step))
-        expected = d * expected + (1 - d) * value
-    assert avg.shadow[0].flatten().tolist() == pytest.approx([expected] * 2)
-    assert avg.shadow[1].item() == pytest.approx(expected)
-    assert net.weight.flatten().tolist() == [8.0, 8.0]  # the net itself is untouched until applied
-
-
-@pytest.mark.parametrize("average_better", [True, False])
-def test_the_average_is_kept_only_where_it_validates_better(average_better):
-    net = torch.nn.Linear(1, 1, bias=False)
-    with torch.no_grad():
-        net.weight.fill_(3.0)
-    avg = train.WeightAverage(net, decay=0.5)
-    avg.shadow[0].fill_(1.0)
-    # A validation error that is lower for the weight 1 (the average) or for 3 (the last step).
-    target = 1.0 if average_better else 3.0
-    info = avg.apply_if_better(lambda: abs(net.weight.item() - target))
-    assert net.weight.item() == target
-    assert info["average_kept"] is average_better
-    assert info["val_l1_average"] == abs(1.0 - target) and info["val_l1_last"] == abs(3.0 - target)
-
-
-def test_training_with_an_average_records_the_choice(sampler):
-    image, s = sampler
-    net = SRNet(3, width=8, depth=4)
-    cfg = dataclasses.replace(config(20), ema=0.9, restart_if_stuck=False, eval_every=10)
-    history = train_network(net, s, s.validation_pair(image), cfg, device=CPU)
-    last = history[-1]
-    assert {"val_l1_last", "val_l1_average", "average_kept"} <= set(last)
-    final = train.evaluate(net, *s.validation_pair(image), CPU, False)
-    assert final == pytest.approx(min(last["val_l1_last"], last["val_l1_average"]), rel=1e-5)
 
 
 def test_our_adam_steps_as_torchs_adam():

@@ -1,7 +1,9 @@
 """Typed, frozen configuration for every stage, and the named presets.
 
 A preset is a value, not a code path: `preset("fast")` returns a `RunConfig`, and
-`dataclasses.replace` changes any field of it.
+`dataclasses.replace` changes any field of it. Variants that lost their measurements were removed with
+their code (several teachers, kernel jitter, an affinity feature term, a final lr decay, a weight
+average): docs/studies/removed_variants.md.
 """
 
 from __future__ import annotations
@@ -58,16 +60,6 @@ class DistillConfig:
     # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
     # teacher 32.29 -> 32.68 dB with 50, kd 32.28 -> 32.70; ZSSR, 8 layers, 32.71 -> 32.60 with 50).
     warmup_iters: int = 50
-    # The teacher's sons are blurred by kernels stretched around the estimate by exp(N(0, this)) along
-    # two random axes (0: the estimate alone), so the preprocessing module has a kernel error to undo.
-    # Set5 x2: the teacher in one pass 32.63 / 32.27 / 31.95 dB and kd 32.64 / 32.56 / 32.52 at 0 / 0.1 /
-    # 0.2: trained for a range of blurs it restores a blurrier average (docs/results/kd_variants_x2_zen4.md).
-    teacher_kernel_jitter: float = 0.0
-    # Teachers trained one after another on other crops from other initial weights; the soft target is
-    # the mean of their targets (the feature term and the student's initial weights come from the first).
-    # Set5 x2, fast: 2 teachers 32.65 dB vs 32.59 with one (baby +0.81, the other four -0.03 to -0.30)
-    # at 1.5x the time; the mean of two ZSSR runs' outputs is +0.03 over one (docs/results/kd_variants_x2_zen4.md).
-    teachers: int = 1
     # kd's image is one pass of the student (no self-ensemble at inference): it learned the teacher's
     # ensemble + back-projection. Eight DIV2K photos x2: level with the kernel's ensemble (docs/studies/fast_engine.md).
     student_one_pass: bool = True
@@ -79,11 +71,6 @@ class DistillConfig:
     # feat 0.1) level or lower on eight DIV2K photos x2, at more time per step (docs/studies/fast_engine.md).
     w_rec: float = 0.0  # |S(son) - father|_1 on internal pairs
     w_feat: float = 0.0  # middle features of the student (through an adapter) vs the teacher's
-    # What the feature term compares: "l1", the features themselves; "affinity", how alike each pair of
-    # pixels' feature vectors is (cosine) within 8x8 windows, as FAKD does over whole maps (no adapter:
-    # the affinity of a map does not change when its channels are permuted or scaled). Set5 x2: 32.57 dB
-    # at w_feat 0.1, 32.67 at 1, against 32.64 with "l1" (docs/results/kd_variants_x2_zen4.md).
-    feat_loss: str = "l1"
     w_out: float = 1.0  # |S(y) - T(y)|_1 on crops of the input image (the true scale)
     w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
     # x4 as two x2 steps: the second step's cycle term compares with the original input (through the
@@ -120,16 +107,7 @@ class TrainConfig:
     lr_drop: float = 0.1
     warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations (the teacher
     # and student take distill.warmup_iters instead)
-    # Over this last share of max_iters the lr falls to lr_min on a half cosine. 0.5 at the fast preset:
-    # ten DIV2K photos x4 +0.2 dB for ZSSR and kd (H200), x2 0.0 / -0.1, Set5 x4 (CPU) 0.0 / -0.1; off
-    # (docs/results/div2k_photos.md).
-    final_decay: float = 0.0
     restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
-    # The trained net is an exponential moving average of its weights over the steps, with this decay
-    # (0: the last step's weights), where the average does better on the validation pair (train.py).
-    # Set5 x2, fast, 0.99: ZSSR 32.64 dB vs 32.66, kd 32.69 vs 32.59-32.63; within one run's spread
-    # (docs/results/kd_variants_x2_zen4.md).
-    ema: float = 0.0
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops
     min_rel_improvement: float = 0.005

@@ -80,24 +80,6 @@ class TrueScaleSampler:
         return y_crop, up, tgt, low
 
 
-FEAT_LOSSES = ("l1", "affinity")
-AFFINITY_WINDOW = 8
-
-
-def local_affinity(feature: torch.Tensor, window: int = AFFINITY_WINDOW) -> torch.Tensor:
-    """(B,C,H,W) -> (B,N,w*w,w*w): cosine similarity of every two pixels' feature vectors in each of
-    the N non-overlapping `window` x `window` tiles (a partial tile at the bottom/right edge is left out).
-
-    A pixel whose feature vector is all zero (every ReLU off) is like no other pixel: its row is zero.
-    """
-    b, c, h, w = feature.shape
-    wh, ww = min(window, h), min(window, w)
-    f = feature[..., :h - h % wh, :w - w % ww].float()
-    f = f.reshape(b, c, h // wh, wh, w // ww, ww).permute(0, 2, 4, 3, 5, 1).reshape(b, -1, wh * ww, c)
-    f = F.normalize(f, dim=-1, eps=1e-6)
-    return f @ f.transpose(-1, -2)
-
-
 def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: DistillConfig, kernel: torch.Tensor,
                  scale: int, device: torch.device):
     """The student's training step: named losses, the weighted total under "loss".
@@ -110,21 +92,14 @@ def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: Dist
     margin = kernel.shape[-1] // (2 * scale) + 2  # LR pixels near a crop edge see padding, not image
     if not any(w > 0 for w in (cfg.w_rec, cfg.w_feat, cfg.w_out, cfg.w_cycle)):
         raise ValueError("the student needs at least one loss term with a weight above 0")
-    if cfg.feat_loss not in FEAT_LOSSES:
-        raise ValueError(f"distill.feat_loss must be one of {', '.join(FEAT_LOSSES)}, not {cfg.feat_loss!r}")
 
     def step(student: Student, son: torch.Tensor, son_up: torch.Tensor, father: torch.Tensor) -> dict[str, torch.Tensor]:
         losses: dict[str, torch.Tensor] = {}
         if cfg.w_feat > 0:
-            # the affinity compares the student's own feature: it needs no adapter to the teacher's channels
-            affinity = cfg.feat_loss == "affinity"
-            out, feat = (student.net if affinity else student)(son, son_up, return_features=True)
+            out, feat = student(son, son_up, return_features=True)
             with torch.no_grad():
                 _, t_feat = teacher(son, son_up, return_features=True)
-            if affinity:
-                losses["kd_feat"] = F.l1_loss(local_affinity(feat), local_affinity(t_feat))
-            else:
-                losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
+            losses["kd_feat"] = F.l1_loss(feat.float(), t_feat.float())
         elif cfg.w_rec > 0:
             out = student(son, son_up)
         if cfg.w_rec > 0 or cfg.w_feat > 0:  # the internal pairs' error, logged even when out of the total
@@ -159,7 +134,7 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     d = cfg.distill
     teacher = prepare(make_net(cfg.net.space, lr.shape[0], scale, width=cfg.net.width, depth=cfg.net.depth,
                                pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
-    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen, kernel_jitter=d.teacher_kernel_jitter)
+    sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
     groups = None
     if teacher.pre is not None and (d.teacher_pre_lr != 1.0 or d.teacher_pre_delay > 0):
         groups = [{"params": list(teacher.body.parameters())},
@@ -173,17 +148,14 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
 
 def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConfig, teacher: SRNet | LRNet,
                   gen: torch.Generator, device: torch.device, progress: Progress | None = None,
-                  train: TrainConfig | None = None, anchor: Anchor | None = None,
-                  more_teachers: list = ()) -> tuple[SRNet | LRNet, list[dict]]:
+                  train: TrainConfig | None = None, anchor: Anchor | None = None) -> tuple[SRNet | LRNet, list[dict]]:
     """Distil the frozen teacher into a student; returns the student's SRNet and its history.
 
     `anchor`: in a later step of a chain, the chain's input, kernel and scale (used when
-    `distill.cycle_to_input` is on). `more_teachers`: their soft targets are averaged with the
-    teacher's; the feature term and the student's initial weights stay the first teacher's.
+    `distill.cycle_to_input` is on).
     """
     d = cfg.distill
-    for t in (teacher, *more_teachers):
-        t.eval().requires_grad_(False)
+    teacher.eval().requires_grad_(False)
     target_cfg = dataclasses.replace(cfg.infer, ensemble=d.target_ensemble,
                                      ensemble_tolerance=d.target_ensemble_tolerance,
                                      backprojection_iters=d.target_backprojection)
@@ -195,9 +167,6 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
         y, x = y - y % f, x - x % f  # on the anchor's grid
         region = lr[:, y:y + hh, x:x + ww]
     t_out = super_resolve(teacher, region, scale, kernel, target_cfg, device=device)
-    for t in more_teachers:
-        t_out += super_resolve(t, region, scale, kernel, target_cfg, device=device)
-    t_out /= 1 + len(more_teachers)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
     if anchor is not None:
         anchor = anchor._replace(image=anchor.image.to(device))

@@ -93,19 +93,6 @@ def warp_kernel(k: np.ndarray, scale: int, matrix: np.ndarray, pad: int = 0) -> 
     return center_kernel(np.clip(out, 0, None), scale).astype(np.float32)
 
 
-def jittered_kernels(k: np.ndarray, scale: int, spread: float, n: int, rng: np.random.Generator,
-                     pad: int = 2) -> list[np.ndarray]:
-    """`n` copies of `k`, each stretched along two random perpendicular axes by exp(N(0, spread)) (the
-    first copy unstretched), all of one size: a family of kernels around an estimate that may be off."""
-    out = [warp_kernel(k, scale, np.eye(2), pad)]
-    for _ in range(n - 1):
-        theta = rng.uniform(0, math.pi)
-        c, s = math.cos(theta), math.sin(theta)
-        rot = np.array([[c, -s], [s, c]])
-        out.append(warp_kernel(k, scale, rot @ np.diag(np.exp(rng.normal(0, spread, 2))) @ rot.T, pad))
-    return out
-
-
 def gaussian_kernel(size: int, sigma1: float, sigma2: float | None = None, theta: float = 0.0) -> np.ndarray:
     """Anisotropic Gaussian, (size, size), centred on the middle pixel, sum 1.
 

@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 
 from .config import PairsConfig
-from .kernels import jittered_kernels
 from .resize import degrade, imresize
 
 
@@ -90,17 +89,9 @@ class PairSampler:
     """
 
     def __init__(self, image: torch.Tensor, kernel: np.ndarray, scale: int, cfg: PairsConfig,
-                 generator: torch.Generator, kernel_jitter: float = 0.0):
+                 generator: torch.Generator):
         self.scale, self.cfg, self.gen = scale, cfg, generator
         self.kernel = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=image.device)
-        # With `kernel_jitter` > 0 each batch's sons take one of a family of kernels stretched around
-        # the estimate (kernels.jittered_kernels); the validation pair keeps the estimate itself.
-        self.son_kernels = [self.kernel]
-        if kernel_jitter > 0:
-            rng = np.random.default_rng(int(torch.randint(2**31, (1,), generator=generator)))
-            family = jittered_kernels(np.asarray(kernel), scale, kernel_jitter, 16, rng)
-            self.son_kernels = [torch.as_tensor(k, device=image.device) for k in family]
-            self.kernel = self.son_kernels[0]  # the estimate, on the family's (wider) grid
         c, h, w = image.shape
         self.pixels = h * w
         # Margin around each crop so the blur and the cubic upsampling see real pixels, not padding.
@@ -153,10 +144,7 @@ class PairSampler:
             t = int(torch.randint(8, (1,), generator=self.gen))
             crops.append(dihedral(father[:, y:y + full, x:x + full], t))
         fathers = torch.stack(crops)
-        kernel = self.kernel
-        if len(self.son_kernels) > 1:
-            kernel = self.son_kernels[int(torch.randint(len(self.son_kernels), (1,), generator=self.gen))]
-        sons = self.corrupt(degrade(fathers, kernel, self.scale))
+        sons = self.corrupt(degrade(fathers, self.kernel, self.scale))
         son_up = son_input(sons, self.scale, fathers.shape[-2:])
         m, s, c = self.margin, self.scale, self.crop
         sl = (Ellipsis, slice(m, m + c), slice(m, m + c))

@@ -248,16 +248,9 @@ def train_method(lr: torch.Tensor, k: np.ndarray, scale: int, cfg: RunConfig, se
         teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress, train=cfg.train)
         return teacher, [{"stage": "teacher", **e} for e in th]
     if cfg.method == "kd":
-        if cfg.distill.teachers < 1:
-            raise ValueError(f"distill.teachers must be at least 1, not {cfg.distill.teachers}")
-        teachers, history = [], []
-        for i in range(cfg.distill.teachers):
-            teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress)
-            teachers.append(teacher)
-            history += [{"stage": f"teacher{i + 1 if i else ''}", **e} for e in th]
-        student, sh = train_student(lr, k, scale, cfg, teachers[0], gen, dev, progress, anchor=anchor,
-                                    more_teachers=teachers[1:])
-        return student, history + [{"stage": "student", **e} for e in sh]
+        teacher, th = train_teacher(lr, k, scale, cfg, gen, dev, progress)
+        student, sh = train_student(lr, k, scale, cfg, teacher, gen, dev, progress, anchor=anchor)
+        return student, [{"stage": "teacher", **e} for e in th] + [{"stage": "student", **e} for e in sh]
     raise ValueError(f"unknown method {cfg.method!r} (kd, zssr or teacher)")
 
 

@@ -197,15 +197,8 @@ def train_network(
         count = 0
         checked = stuck = False
         warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
-        average = WeightAverage(net, cfg.ema) if cfg.ema > 0 else None
-        decay_from = max(warmup, round(max_iters * (1 - cfg.final_decay))) if cfg.final_decay > 0 else max_iters
         for it in range(1, max_iters + 1):
-            factor = 1.0
-            if it <= warmup:
-                factor = it / warmup
-            elif it > decay_from:
-                t = (it - decay_from) / (max_iters - decay_from)
-                factor = cfg.lr_min / lr + (1 - cfg.lr_min / lr) * 0.5 * (1 + math.cos(math.pi * t))
+            factor = it / warmup if it <= warmup else 1.0
             for g in opt.param_groups:
                 g["lr"] = lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters, warmup)
             son, son_up, father = (as_input(t, device) for t in sampler.sample()) if draw_pairs else (None,) * 3
@@ -217,8 +210,6 @@ def train_network(
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
-            if average is not None:
-                average.update(it)
             for k, v in losses.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
@@ -239,7 +230,7 @@ def train_network(
                         entry["stuck"] = (f"{stage}: no better than interpolation after {it} iterations, "
                                           "twice; the result is close to interpolation")
                         log.info(entry["stuck"])  # `upscale` passes it on in Result.warnings
-                new_lr = policy.update(val, it, lr) if it <= decay_from else lr  # the decay has its own
+                new_lr = policy.update(val, it, lr)
                 if new_lr != lr:
                     lr = new_lr
                     log.debug("%s: lr -> %.2e at iteration %d", stage, lr, it)
@@ -257,8 +248,6 @@ def train_network(
             break
         net.load_state_dict(initial)  # the sampler has moved on: this try sees other crops
         net.train()
-    if average is not None and history:
-        history[-1].update(average.apply_if_better(lambda: evaluate(net, val_in, val_up, val_out, device, cfg.amp)))
     net.eval()
     return history
 
@@ -291,36 +280,6 @@ class Adam:
                 m.lerp_(p.grad, 1 - b1)
                 v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
                 p.addcdiv_(m, (v.sqrt() / c2).add_(self.eps), value=-g["lr"] / c1)
-
-
-class WeightAverage:
-    """An exponential moving average of a net's floating-point parameters. The decay is ramped as
-    min(decay, (1 + t) / (10 + t)) at step t, so the first steps do not carry the initial weights."""
-
-    def __init__(self, net: nn.Module, decay: float):
-        self.decay = decay
-        self.params = [p for p in net.parameters() if p.is_floating_point()]
-        self.shadow = [p.detach().clone() for p in self.params]
-
-    @torch.no_grad()
-    def update(self, step: int) -> None:
-        d = min(self.decay, (1 + step) / (10 + step))
-        for s, p in zip(self.shadow, self.params):
-            s.lerp_(p.detach(), 1 - d)
-
-    @torch.no_grad()
-    def apply_if_better(self, val_l1: Callable[[], float]) -> dict:
-        """Put the average into the net if its validation L1 is lower than the last step's weights';
-        returns both figures (and which was kept) for the history."""
-        last = val_l1()
-        kept = [p.detach().clone() for p in self.params]
-        for s, p in zip(self.shadow, self.params):
-            p.copy_(s)
-        averaged = val_l1()
-        if averaged > last:
-            for k, p in zip(kept, self.params):
-                p.copy_(k)
-        return {"val_l1_last": last, "val_l1_average": averaged, "average_kept": averaged <= last}
 
 
 def _delayed(share: float, it: int, max_iters: int, warmup: int) -> float:
