@@ -261,7 +261,7 @@ def student_inference_seconds(base, dev: torch.device, side: int = 512) -> dict:
     preset's inference, median of 3): what a smaller student saves on a large image."""
     from solosr.kernels import bicubic_kernel
     from solosr.nets import SRNet
-    from solosr.train import prepare
+    from solosr.device import prepare
 
     lr = torch.rand(3, side, side)
     times = {}

@@ -1,5 +1,5 @@
 """Seconds per training step of the fast preset's teacher on this CPU, in each precision and memory
-layout: which ones `train.uses_bf16` and `train.uses_channels_last` should pick here.
+layout: which ones `device.uses_bf16` and `device.uses_channels_last` should pick here.
 
     .venv/bin/python benchmarks/cpu_precision.py            # prints a Markdown table
     .venv/bin/python benchmarks/cpu_precision.py --steps 10
@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from solosr.bench import machine_description
 from solosr.config import preset
 from solosr.nets import SRNet
-from solosr.train import cpu_compute_path
+from solosr.device import cpu_compute_path
 
 
 def step_seconds(bf16: bool, channels_last: bool, steps: int) -> float:

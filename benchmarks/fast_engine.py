@@ -13,7 +13,7 @@ run does. `/usr/bin/time -v` measures each process after one warm-up run.
 
 `--avx2` runs every process as a CPU with AVX2 and no native bf16 (the targets' machine, most laptops
 and VMs): `ATEN_CPU_CAPABILITY=avx2` and `ONEDNN_MAX_CPU_ISA=AVX2` cap torch's kernels, so solosr
-computes in fp32 (`train.cpu_has_fast_bf16` reads the cap). On an AVX-512 machine this is close to,
+computes in fp32 (`device.cpu_has_fast_bf16` reads the cap). On an AVX-512 machine this is close to,
 not the same as, a real AVX2 CPU: say which in the table.
 
 FLOPs: the multiply-adds of the convolutions and matrix products (torch's FlopCounterMode, 2 FLOPs
@@ -71,7 +71,9 @@ def make_input(w: int, h: int, scale: int, folder: Path) -> Path:
 
 
 # As an AVX2 CPU, an earlier commit (which did not read the cap) is told too: fp32, default layout.
-AVX2_PRELUDE = "import solosr.train as t; t.cpu_has_fast_bf16 = t.cpu_has_avx512 = lambda: False\n"
+AVX2_PRELUDE = ("import solosr.train as t; t.cpu_has_fast_bf16 = t.cpu_has_avx512 = lambda: False\n"
+                "try:\n    import solosr.device as d; d.cpu_has_fast_bf16 = d.cpu_has_avx512 = lambda: False\n"
+                "except ImportError:\n    pass\n")
 PRELUDE = ""
 
 
@@ -152,7 +154,7 @@ def main() -> None:
                 print(r, flush=True)
     import torch
 
-    from solosr.train import cpu_compute_path
+    from solosr.device import cpu_compute_path
 
     meta = {"date": datetime.date.today().isoformat(), "machine": machine_description(),
             "as": "AVX2, no bf16 (capped: ATEN_CPU_CAPABILITY=avx2, ONEDNN_MAX_CPU_ISA=AVX2)" if args.avx2 else

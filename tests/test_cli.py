@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from solosr.cli import main
-from solosr.train import uses_bf16
+from solosr.device import uses_bf16
 
 
 @pytest.fixture

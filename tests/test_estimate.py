@@ -122,3 +122,25 @@ def test_other_estimators_give_valid_kernels(astronaut_hr, method):
     assert est.fallback is None and est.iterations > 0  # a real estimate, not a fallback's Gaussian
     with pytest.raises(ValueError, match="unknown kernel estimation method"):
         estimate_kernel(lr, 2, EstimateConfig(method="nope"))
+
+
+def test_the_run_config_carries_the_estimators_settings(astronaut_hr, monkeypatch):
+    import solosr
+    import solosr.pipeline as pipeline
+    from solosr.config import EstimateConfig
+
+    with pytest.raises(ValueError, match="unknown kernel estimation method"):  # refused where it is made
+        EstimateConfig(method="nope")
+    seen = []
+
+    def spy(lr, scale, cfg=None):
+        seen.append(cfg)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(pipeline, "estimate_kernel", spy)
+    lr = degrade_np(astronaut_hr[:64, :64], center_kernel(gaussian_kernel(11, 1.5), 2), 2)
+    cfg = solosr.preset("fast").replace(estimate=EstimateConfig(method="recurrence", iters=3))
+    with pytest.raises(ValueError, match="stop here"):
+        solosr.upscale(lr, 2, config=cfg, device="cpu")
+    assert seen == [cfg.estimate]
+    assert solosr.preset("fast").to_dict()["estimate"]["method"] == "gaussian"  # and run.json shows them

@@ -132,3 +132,41 @@ def test_mat_kernels_with_numerical_noise_below_zero_load(tmp_path):
     np.save(tmp_path / "sharpen.npy", sharpen)
     with pytest.raises(ValueError, match="negative values"):
         load_kernel(str(tmp_path / "sharpen.npy"), 2)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_disk_and_motion_blurs_have_their_shape_and_are_centred(scale):
+    from solosr.kernels import disk_kernel, motion_kernel, random_blur_kernel
+
+    disk = disk_kernel(4.0, 17)
+    assert disk.sum() == pytest.approx(1.0) and disk.min() >= 0
+    assert rms_radius(disk) == pytest.approx(4.0 / np.sqrt(2), rel=0.03)  # a uniform disk's RMS radius is r / sqrt(2)
+    assert elongation(disk) == pytest.approx(1.0, abs=0.01) and disk[8, 8] == disk.max()
+    assert disk[8, 8 + 5] == 0 and disk[8, 8 + 3] == disk[8, 8]  # flat inside, nothing outside
+    line = motion_kernel(9.0, np.pi / 2, 17)  # along y
+    assert line.sum() == pytest.approx(1.0) and elongation(line) > 5
+    assert line[:, 8].sum() > 0.8 and line[8, 4] == 0
+    for blur in ("disk", "motion"):
+        k = random_blur_kernel(blur, scale, np.random.default_rng(3))
+        assert k.shape == ((17, 17) if scale == 2 else (31, 31)) and k.sum() == pytest.approx(1.0)
+        assert np.allclose(center_of_mass(k), np.array(k.shape) // 2 + (scale - 1) / 2, atol=1e-3)  # degrade's centre
+        assert np.array_equal(k, random_blur_kernel(blur, scale, np.random.default_rng(3)))  # seeded
+    assert np.array_equal(random_blur_kernel("gaussian", scale, np.random.default_rng(3)),
+                          random_div2krk_kernel(scale, np.random.default_rng(3)))
+    with pytest.raises(ValueError, match="unknown blur"):
+        random_blur_kernel("box", scale, np.random.default_rng(0))
+
+
+def test_degrade_makes_a_set_of_the_blur_asked_for(tmp_path, capsys):
+    from PIL import Image
+
+    from solosr.cli import main
+
+    hr = tmp_path / "hr"
+    hr.mkdir()
+    Image.fromarray((np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)).save(hr / "a.png")
+    assert main(["degrade", str(hr), "-o", str(tmp_path / "set"), "--blur", "motion"]) == 0
+    k = np.load(tmp_path / "set" / "kernels_x2" / "a.npy")
+    assert k.shape == (17, 17) and elongation(k) > 2  # a streak, not a DIV2KRK Gaussian (11x11)
+    assert np.asarray(Image.open(tmp_path / "set" / "lr_x2" / "a.png")).shape == (32, 32, 3)
+    assert "motion blur" in capsys.readouterr().out

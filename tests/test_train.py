@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from solosr import train
+from solosr import device, train
 from solosr.config import PairsConfig, TrainConfig
 from solosr.kernels import bicubic_kernel
 from solosr.nets import SRNet, _ResidualNet
@@ -169,24 +169,24 @@ def test_a_delayed_group_waits_then_warms_up_on_its_own(sampler, monkeypatch):
 def test_bf16_only_where_the_cpu_computes_it_and_channels_last_with_avx512(monkeypatch, native, avx512):
     # Emulated bf16 is about 11.6x slower than fp32 (an AVX2 EPYC): there the CPU must train in fp32,
     # in the default layout; with AVX-512 but no bf16, fp32 channels-last is the faster (0.26 s vs 0.34).
-    monkeypatch.setattr(train, "cpu_has_fast_bf16", lambda: native)
-    monkeypatch.setattr(train, "cpu_has_avx512", lambda: avx512)
+    monkeypatch.setattr(device, "cpu_has_fast_bf16", lambda: native)
+    monkeypatch.setattr(device, "cpu_has_avx512", lambda: avx512)
     cpu = torch.device("cpu")
-    assert train.uses_bf16(cpu, True) is native and not train.uses_bf16(cpu, False)
-    with train.autocast(cpu, True):
+    assert device.uses_bf16(cpu, True) is native and not device.uses_bf16(cpu, False)
+    with device.autocast(cpu, True):
         assert torch.is_autocast_enabled("cpu") is native
-    with train.autocast(cpu, False):
+    with device.autocast(cpu, False):
         assert not torch.is_autocast_enabled("cpu")
-    net = train.prepare(torch.nn.Conv2d(3, 8, 3), cpu)
+    net = device.prepare(torch.nn.Conv2d(3, 8, 3), cpu)
     assert net.weight.is_contiguous(memory_format=torch.channels_last) is avx512
-    x = train.as_input(torch.rand(1, 3, 8, 8), cpu)
+    x = device.as_input(torch.rand(1, 3, 8, 8), cpu)
     assert x.is_contiguous(memory_format=torch.channels_last) is avx512
-    assert train.cpu_compute_path().startswith("bf16" if native else "fp32")
-    assert train.cpu_compute_path().endswith("channels-last" if avx512 else "default layout")
+    assert device.cpu_compute_path().startswith("bf16" if native else "fp32")
+    assert device.cpu_compute_path().endswith("channels-last" if avx512 else "default layout")
 
 
 def test_our_adam_steps_as_torchs_adam():
-    """train.Adam (which spares the run torch._dynamo's import) gives torch.optim.Adam's weights exactly,
+    """device.Adam (which spares the run torch._dynamo's import) gives torch.optim.Adam's weights exactly,
     with each step's lr set by the loop as the training does."""
     torch.manual_seed(0)
     a = torch.nn.Parameter(torch.randn(4, 6))

@@ -19,13 +19,13 @@ import torch
 
 from .config import RunConfig
 from .imageio import IMAGE_SUFFIXES, Picture, read_image
-from .kernels import compose_x2_to_x4, random_div2krk_kernel
+from .kernels import compose_x2_to_x4, random_blur_kernel, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
 from .niqe import niqe as niqe_score
 from .pairs import jpeg_roundtrip
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
-from .train import cpu_compute_path
+from .device import cpu_compute_path
 
 @dataclass
 class Case:
@@ -55,8 +55,9 @@ def _rgb(pic: Picture) -> np.ndarray:
 
 
 def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generator, *,
-                   noise: float = 0.0, jpeg: int | None = None) -> Case:
-    """Degrade HR by a DIV2KRK-protocol kernel: LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits.
+                   noise: float = 0.0, jpeg: int | None = None, blur: str = "gaussian") -> Case:
+    """Degrade HR by a DIV2KRK-protocol kernel (or a seeded disk or motion blur, `blur`, see
+    kernels.random_blur_kernel): LR = (HR ⊛ k)[::s, ::s], quantised to 8 bits.
 
     With `noise` (sigma, 0-255 scale) Gaussian noise is added to the LR before quantising; with `jpeg`
     the LR is then saved and read back as JPEG at that quality (issue 5's real-degradation sets).
@@ -64,8 +65,11 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
     h, w = hr.shape[:2]
     hr = hr[: h - h % scale, : w - w % scale]
     # Same draws as random_div2krk_kernel(scale, rng); at x4 the x2 kernel is kept as well.
-    k2 = random_div2krk_kernel(2, rng) if scale == 4 else None
-    k = compose_x2_to_x4(k2) if scale == 4 else random_div2krk_kernel(scale, rng)
+    if blur == "gaussian":
+        k2 = random_div2krk_kernel(2, rng) if scale == 4 else None
+        k = compose_x2_to_x4(k2) if scale == 4 else random_div2krk_kernel(scale, rng)
+    else:
+        k2, k = None, random_blur_kernel(blur, scale, rng)
     lr = degrade_np(hr, k, scale)
     if noise:
         lr = lr + rng.normal(0.0, noise / 255, lr.shape)
@@ -83,7 +87,7 @@ def center_crop(image: np.ndarray, side: int) -> np.ndarray:
 
 
 def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0, *, noise: float = 0.0,
-                    jpeg: int | None = None, crop: int = 0) -> Iterator[Case]:
+                    jpeg: int | None = None, crop: int = 0, blur: str = "gaussian") -> Iterator[Case]:
     """Every HR image in `hr_dirs` (sorted, in order), each with its own seeded kernel (and noise).
 
     With `crop` > 0 each HR image is first cut to its middle `crop` x `crop` pixels (the same content
@@ -94,7 +98,8 @@ def synthetic_cases(hr_dirs: list[str], scale: int, seed: int = 0, *, noise: flo
         rng = np.random.default_rng([seed, i])
         name = f"{Path(p).parent.name}/{p.stem}" if len(hr_dirs) > 1 else p.stem
         hr = _rgb(read_image(p))
-        yield synthetic_case(name, center_crop(hr, crop) if crop > 0 else hr, scale, rng, noise=noise, jpeg=jpeg)
+        yield synthetic_case(name, center_crop(hr, crop) if crop > 0 else hr, scale, rng, noise=noise, jpeg=jpeg,
+                             blur=blur)
 
 
 def folder_cases(root: str | os.PathLike, scale: int) -> Iterator[Case]:

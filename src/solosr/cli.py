@@ -20,7 +20,7 @@ from .batch import (ENGINES, RAY_INSTALL, Settings, expand_inputs, import_ray, p
 from .bench import METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
 from .config import DEFAULT_PRESET, PRESETS, SCALES, describe, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
-from .kernels import random_div2krk_kernel
+from .kernels import BLURS, random_div2krk_kernel
 from .metrics import psnr_y, quantize
 from .pipeline import X4_MODES, check_scale, resolve_kernel, upscale
 from .progress import StageBar, progress_mode
@@ -259,12 +259,12 @@ def cmd_degrade(args) -> int:
     for d in dirs.values():
         d.mkdir(exist_ok=True)
     n = 0
-    for case in synthetic_cases([str(src)], scale, args.seed):
+    for case in synthetic_cases([str(src)], scale, args.seed, blur=args.blur):
         write_image(dirs["hr"] / f"{case.name}.png", Picture(case.hr.astype(np.float32)))
         write_image(dirs["lr"] / f"{case.name}.png", Picture(case.lr))
         np.save(dirs["kernels"] / f"{case.name}.npy", case.kernel)
         n += 1
-    print(f"wrote {n} images to {out} (lr_x{scale}/, kernels_x{scale}/, hr/)")
+    print(f"wrote {n} images to {out} (lr_x{scale}/, kernels_x{scale}/, hr/; {args.blur} blur)")
     return 0
 
 
@@ -278,9 +278,10 @@ def cmd_bench(args) -> int:
         title = f"{Path(args.data).name}, x{scale}"
     elif args.synthetic:
         jpeg = args.add_jpeg or None
-        cases = synthetic_cases(args.synthetic, scale, args.seed, noise=args.add_noise, jpeg=jpeg)
+        cases = synthetic_cases(args.synthetic, scale, args.seed, noise=args.add_noise, jpeg=jpeg, blur=args.blur)
         extra = (f" + noise sigma {args.add_noise:g}/255" if args.add_noise else "") + (f" + JPEG q{jpeg}" if jpeg else "")
-        title = f"synthetic ({', '.join(Path(d).name for d in args.synthetic)}), DIV2KRK kernels{extra}, x{scale}"
+        blur = "DIV2KRK kernels" if args.blur == "gaussian" else f"{args.blur} blurs"
+        title = f"synthetic ({', '.join(Path(d).name for d in args.synthetic)}), {blur}{extra}, x{scale}"
     else:
         raise CliError("give --data DIR (DIV2KRK format) or --synthetic HR_DIR...")
     if args.limit:
@@ -461,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     dg.add_argument("-o", "--output", required=True, metavar="OUT")
     dg.add_argument("-s", "--scale", type=int, default=2, choices=SCALES)
     dg.add_argument("--seed", type=_nonnegative_int, default=0)
+    dg.add_argument("--blur", choices=BLURS, default="gaussian",
+                    help="gaussian: DIV2KRK's random anisotropic Gaussians (default); disk: defocus, radius 1-3 LR "
+                         "pixels; motion: a straight shake of 1.5-4.5 LR pixels at any angle")
     dg.set_defaults(func=cmd_degrade)
 
     be = sub.add_parser("bench", help="benchmark methods, write Markdown and JSON tables")
@@ -476,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--limit", type=_nonnegative_int, default=0, help="only the first N images")
     be.add_argument("-o", "--output", default="bench_out", metavar="DIR")
     be.add_argument("--name", help="file stem for the tables (default bench_xS)")
+    be.add_argument("--blur", choices=BLURS, default="gaussian", help="with --synthetic: the kind of blur (as degrade's)")
     be.add_argument("--add-noise", type=_sigma_255, default=0.0, metavar="SIGMA",
                     help="with --synthetic: Gaussian noise (0-255 scale) added to the LR inputs")
     be.add_argument("--add-jpeg", type=_quality, default=0, metavar="Q",

@@ -1,7 +1,8 @@
 """Typed, frozen configuration for every stage, and the named presets.
 
 A preset is a value, not a code path: `preset("fast")` returns a `RunConfig`, and
-`dataclasses.replace` changes any field of it. Variants that lost their measurements were removed with
+`dataclasses.replace` changes any field of it. A comment's `settings.md#NAME` is the section of
+docs/studies/settings.md that holds the measurement behind the value. Variants that lost their measurements were removed with
 their code (several teachers, kernel jitter, an affinity feature term, a final lr decay, a weight
 average): docs/studies/removed_variants.md.
 """
@@ -12,6 +13,36 @@ import dataclasses
 from dataclasses import dataclass, field
 
 SCALES = (2, 3, 4)
+ESTIMATE_METHODS = ("gaussian", "recurrence", "gaussian+recurrence")
+
+
+@dataclass(frozen=True)
+class EstimateConfig:
+    """How the kernel is found from the image alone (DESIGN stage 1; estimate.py)."""
+
+    method: str = "gaussian"  # or "recurrence", "gaussian+recurrence"; the Gaussian measured best (settings.md#estimate)
+    fit_queries: int = 1000
+    fit_database: int = 65536  # about every patch of the degraded 512px crop at x2: the largest accuracy lever
+    fit_evals: int = 35
+    x4_effort: float = 1.0  # >1 searches longer at x4: better kernels, no PSNR gain, 2.8x the time (settings.md#x4_effort)
+    x4_width: float = 0.95  # the x4 estimate's x2 kernel narrowed so: it came out too wide (settings.md#x4_width)
+    patch: int = 5  # query patch side in the image
+    kernel_size: int = 11  # x2; x3 uses kernel_size + 4; x4 composes the x2 kernel
+    iters: int = 12
+    queries: int = 6000  # textured query patches used per iteration
+    database: int = 60000  # at most this many candidate patches of the degraded copy
+    neighbours: int = 3
+    smoothness: float = 0.02  # weight of the gradient penalty, relative to the data term's scale
+    spread: float = 0.002  # weight of the penalty on taps far from the centre
+    init_sigma: float = 1.2
+    max_side: int = 512  # larger images are centre-cropped for estimation
+    min_side: int = 40  # below this (LR pixels) the estimate falls back
+    min_texture: float = 0.01  # std of the textured patches' contrast below which the image is "flat"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.method not in ESTIMATE_METHODS:
+            raise ValueError(f"unknown kernel estimation method {self.method!r}; choose one of {', '.join(ESTIMATE_METHODS)}")
 
 
 @dataclass(frozen=True)
@@ -48,48 +79,20 @@ class DistillConfig:
     teacher_pre_depth: int = 3  # conv layers of the preprocessing module g in p(z) = z + g(z)
     teacher_pre_width: int = 32
     teacher_pre_lr: float = 1.0  # the preprocessing module's learning rate, times the body's
-    # The module waits (lr 0) over this share of the teacher's iterations while the body trains alone,
-    # then warms up. Trained together from the start, the two sometimes settle badly: DIV2K im_12 x2
-    # (seed 0) teacher 33.19 dB, with the wait 36.38 (ZSSR 36.05). kd at the fast preset, CPU, with vs
-    # without the wait: DIV2K photos x2 35.90 vs 35.79 (three runs), x4 26.74 vs 26.73; Set5 x4 26.91
-    # vs 26.75 (three runs, per-image spread over runs 0.14 vs 0.45); Set5 x2 32.65 vs 32.65 (three
-    # runs), Set14 x2 30.07 vs 30.08; Set14 x4 25.39 vs 25.51 (one run;
-    # a second on seven images -0.02) (docs/results/div2k_photos.md).
-    teacher_pre_delay: float = 0.5
-    # The teacher (11 layers with the module) and the student train with the lr rising over their first
-    # iterations: from the start at full lr, Adam's first steps switch whole layers off (Set5 x2, fast:
-    # teacher 32.29 -> 32.68 dB with 50, kd 32.28 -> 32.70; ZSSR, 8 layers, 32.71 -> 32.60 with 50).
-    warmup_iters: int = 50
-    # kd's image is one pass of the student (no self-ensemble at inference): it learned the teacher's
-    # ensemble + back-projection. Eight DIV2K photos x2: level with the kernel's ensemble (docs/studies/fast_engine.md).
-    student_one_pass: bool = True
-    # A smaller student (32x6, from scratch): -0.47 dB over six DIV2K photos x2, two of them -1.2 and -2.6
-    # (docs/studies/fast_engine.md): the student keeps the teacher's size and starts from its weights.
-    student_width: int = 64
+    teacher_pre_delay: float = 0.5  # share of the teacher's steps the module waits while the body trains (settings.md#pre_delay)
+    warmup_iters: int = 50  # teacher and student: lr rises over these steps, or layers die (settings.md#warmup)
+    student_one_pass: bool = True  # kd's image: one student pass, level with the ensemble (settings.md#one_pass)
+    student_width: int = 64  # the teacher's size: a smaller student lost 0.47 dB (settings.md#student_size)
     student_depth: int = 8
-    # The student learns from the true scale alone (kd_out, cycle): with the internal pairs' terms too (rec 1,
-    # feat 0.1) level or lower on eight DIV2K photos x2, at more time per step (docs/studies/fast_engine.md).
-    w_rec: float = 0.0  # |S(son) - father|_1 on internal pairs
+    w_rec: float = 0.0  # |S(son) - father|_1 on internal pairs; off with w_feat: no gain, more time (settings.md#student_terms)
     w_feat: float = 0.0  # middle features of the student (through an adapter) vs the teacher's
     w_out: float = 1.0  # |S(y) - T(y)|_1 on crops of the input image (the true scale)
     w_cycle: float = 1.0  # |(S(y) * k) down s - y|_1
-    # x4 as two x2 steps: the second step's cycle term compares with the original input (through the
-    # x4 kernel), as the term is meant, instead of the first step's output with its errors. Set5 x4,
-    # fast: 27.04 dB vs 27.03, no gain (docs/results/kd_variants_x4.md); with cycle weight 4, 26.99.
-    cycle_to_input: bool = True
+    cycle_to_input: bool = True  # x4's second step: the cycle term against the input itself; level (settings.md#cycle_to_input)
     target_ensemble: bool = True  # the soft target is the teacher's self-ensemble, back-projected
     target_backprojection: int = 2
-    # Which turns the target's ensemble takes (as infer.ensemble_tolerance). All 8, though most are wrong
-    # for an elongated blur: back-projected after it, the all-8 average was level with the kernel's own
-    # turns over five DIV2K photos (ZSSR's nets, -0.01 dB) but up to 1 dB apart either way per photo
-    # (im_15 +0.98, im_11 -0.63). The student from the kernel's turns: DIV2K im_15 37.50 dB against
-    # 39.83 with all 8 (kd's largest gain comes from this target); four Set5/Set14 x2 images +0.12, one
-    # run each (docs/results/ensemble_kernel_x2.md). What the all-8 average buys is a hedge against a
-    # kernel estimate more stretched than the blur: kd - ZSSR +0.31 dB on such images, +0.02-0.04 on the
-    # rest (59 images), +0.05 on ten photos given the true kernel (docs/results/kd_gain_x2_study.md).
-    target_ensemble_tolerance: float = 1.0
-    target_max_side: int = 512  # the soft target covers at most this x this input pixels (the most
-    # textured window): the teacher's 8-pass target over a whole large image costs more than training
+    target_ensemble_tolerance: float = 1.0  # all 8 turns: a hedge on over-stretched estimates (settings.md#target_turns)
+    target_max_side: int = 512  # the soft target covers this x this input pixels at most (the most textured window)
     student_init: str = "teacher"  # or "scratch": start from the teacher's weights (same width/depth only)
     student_pre: bool = True  # the student gets the teacher's preprocessing module (copied, trained on)
     student_iters: float = 1.0  # the student trains for this times train.max_iters, after the teacher
@@ -105,18 +108,14 @@ class TrainConfig:
     lr: float = 1e-3
     lr_min: float = 1e-5
     lr_drop: float = 0.1
-    warmup_iters: int = 0  # the lr rises linearly from 0 over this many first iterations (the teacher
-    # and student take distill.warmup_iters instead)
+    warmup_iters: int = 0  # lr rises from 0 over these first steps (teacher and student: distill.warmup_iters)
     restart_if_stuck: bool = True  # train again, once, a net no better than interpolation (train.py)
     eval_every: int = 50
     patience: int = 3  # evaluations without relative improvement before the lr drops
     min_rel_improvement: float = 0.005
     amp: bool = True  # bf16 autocast (CPU and CUDA) where it helps
     max_seconds: float = 0.0  # stop after this much training time (0: no limit)
-    # A small image holds little to learn: trained long, the net memorises it (Set5 baby at x4, 128px
-    # input, balanced ZSSR: 1000 iterations 24.9 dB, bicubic 27.2; capped at 1 per 50 pixels 27.4,
-    # at 1 per 200 pixels 28.2). Training stops at max(min_iters, pixels / pixels_per_iter); 0: no cap.
-    pixels_per_iter: float = 200.0
+    pixels_per_iter: float = 200.0  # stop at max(min_iters, pixels / this): a small image is memorised (settings.md#cap)
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,7 @@ class InferConfig:
     """Reconstruction (DESIGN stage 5)."""
 
     ensemble: bool = False  # the rotations/flips that keep the kernel (see ensemble_tolerance), averaged
-    # A rotation/flip joins the ensemble when it moves at most this share of the kernel's mass (half the
-    # L1 distance after re-centring): the net is trained for the blur in its own orientation, so a turn
-    # that changes the blur gives a wrong output. 1.0 takes all 8, whatever the kernel (the old ensemble).
-    ensemble_tolerance: float = 0.1
+    ensemble_tolerance: float = 0.1  # a turn joins if it moves at most this share of the kernel's mass (settings.md#ensemble)
     backprojection_iters: int = 0
     tile: int = 256  # LR tile side; 0 = whole image
     amp: bool = True
@@ -136,10 +132,8 @@ class InferConfig:
 @dataclass(frozen=True)
 class RunConfig:
     method: str = "kd"  # "kd": teacher + distilled student; "zssr": one network (the baseline)
-    x4: str = "2x2"  # x4 as two x2 steps with the x2 kernel ("2x2") or in one step ("direct")
-    # "2x2-reuse" (`upscale --x4`): the first step's network applied twice, one training instead of two. Set5 x4, fast,
-    # three seeds: kd 26.52 dB in 18 s per image against 26.75 in 68 s with "2x2" (ZSSR 26.24 / 26.56);
-    # docs/results/ablation_x4_cap50_reuse.md.
+    x4: str = "2x2"  # two x2 steps ("2x2"), one training applied twice ("2x2-reuse"), one step ("direct") (settings.md#x4)
+    estimate: EstimateConfig = field(default_factory=EstimateConfig)
     distill: DistillConfig = field(default_factory=DistillConfig)
     pairs: PairsConfig = field(default_factory=PairsConfig)
     net: NetConfig = field(default_factory=NetConfig)
@@ -157,25 +151,14 @@ class RunConfig:
 PRESETS: dict[str, RunConfig] = {
     "fast": RunConfig(
         distill=DistillConfig(student_iters=0.5),
-        # 80-pixel crops against 96: +0.17 dB on ten DIV2K photos x2 (6/10 ahead, inside the per-image
-        # spread), 19 % less time on an AVX2 EPYC (docs/studies/fast_engine.md, section 7).
-        pairs=PairsConfig(crop=80, batch=4),
-        # 1 iteration per 50 input pixels: Set5 at x2 +0.33 dB for ZSSR, +0.38 for kd, over 1 per 200
-        # (which stopped 128-256 px inputs at 200-328 iterations); at x4 +0.07 for both
-        # (docs/results/kd_variants_x2.md, ablation_x4_cap50.md). The LR-space teacher reaches its plateau
-        # in 150-250 iterations where ZSSR's HR-space net needed 300-400; 150 against 200: +0.22 dB on eight
-        # DIV2K photos x2 (4 ahead) in 18 % less time (docs/studies/fast_engine.md).
+        pairs=PairsConfig(crop=80, batch=4),  # level with 96 in quality, 19 % less time (settings.md#crop)
+        # 150 teacher steps: the LR-space teacher's plateau; 1 step per 50 input pixels (settings.md#fast_length)
         train=TrainConfig(max_iters=150, min_iters=150, eval_every=50, patience=2, pixels_per_iter=50.0),
-        # The kernel's self-ensemble + 2 back-projection steps, over one pass: ZSSR +0.43 dB on ten DIV2K
-        # photos at x2, +0.54 at x4, Set5 +0.69 / +0.40, Set14 +0.11 / +0.06; kd +0.08 Set5 x2, +0.10 Set14
-        # x2, +0.17 photos x4, Set5 x4 -0.09, Set14 x4 +0.01. Costs 1.4x (2 turns) to 8.6x (8 turns) the
-        # one-pass inference (512x512 x2 on a 2-core AMX Xeon: 1.0 s -> 8.8 s with 8 turns).
-        # (docs/results/inference_x2_kernel_bp.md, h200/README.md seventh loan)
+        # the kernel's self-ensemble (ZSSR; kd's student makes one pass) + 2 back-projection steps (settings.md#inference)
         infer=InferConfig(ensemble=True, backprojection_iters=2),
     ),
     "balanced": RunConfig(
-        # fast at the last default's training lengths (teacher 400, student 200): what the fast preset's
-        # shorter training gives up (docs/studies/fast_engine.md).
+        # fast at the last default's training lengths (teacher 400, student 200) (docs/studies/fast_engine.md)
         distill=DistillConfig(student_iters=0.5),
         pairs=PairsConfig(crop=96, batch=4),
         train=TrainConfig(max_iters=400, min_iters=200, eval_every=50, patience=2, pixels_per_iter=50.0),
@@ -189,9 +172,7 @@ PRESETS: dict[str, RunConfig] = {
 }
 
 
-# The preset a run gets when none is named: the best quality per second. On the LR engine, x2, 2-core Xeon
-# (bf16): fast 17 s per DIV2K photo, balanced 2-2.5x that for +0.06 (Set5) and +0.28 dB (Set14); the last
-# default (HR-space nets) was 3-4x fast's time for +0.2-0.35 dB (docs/studies/fast_engine.md).
+# The preset a run gets when none is named: the best quality per second (settings.md#default_preset).
 DEFAULT_PRESET = "fast"
 
 

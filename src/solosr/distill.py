@@ -19,7 +19,9 @@ from .infer import super_resolve
 from .nets import LRNet, SRNet, Student, make_net
 from .pairs import PairSampler, son_input, textured_window
 from .resize import degrade
-from .train import Progress, as_input, prepare, train_network
+from .device import as_input, prepare
+from .progress import Progress
+from .train import train_network
 
 
 class Anchor(NamedTuple):

@@ -26,45 +26,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .config import EstimateConfig
 from .kernels import center_kernel, compose_x2_to_x4, gaussian_kernel, warp_kernel
 from .resize import degrade
 
 log = logging.getLogger(__name__)
 
 MIN_SIDE = 8  # pixels: below this there is nothing to learn a kernel or a network from
-
-
-@dataclass(frozen=True)
-class EstimateConfig:
-    # "gaussian": anisotropic Gaussian minimising the patch-recurrence distance (the default, measured
-    # best); "recurrence": the nonparametric least-squares iteration; "gaussian+recurrence": the
-    # first refined by the second.
-    method: str = "gaussian"
-    fit_queries: int = 1000
-    fit_database: int = 65536  # about every patch of the degraded 512px crop at x2: the largest accuracy lever
-    fit_evals: int = 35
-    x4_effort: float = 1.0  # >1 searches longer at x4: better kernels (0.53 -> 0.39 of a fixed Gaussian's
-    # error at 2.0) but no PSNR gain end to end and 2.8x the time (measured before x4_width, docs/results/README.md)
-    # At x4 the x2 kernel found on the x4 input is stretched by this factor about its centre before it
-    # is composed (below 1: narrower). Unstretched, the x4 estimate is too wide on the 64 DIV2KRK dev
-    # images (median RMS radius 1.063x the true kernel's; x2 is not: 0.976x), and a too-wide kernel
-    # costs far more than a too-narrow one. 0.95 brings the median to 0.989x, the mean kernel error
-    # from 0.00029 to 0.00023, and x4 on ten DIV2K photos from 26.10 to 27.97 dB (ZSSR) and to 28.51
-    # (kd) (docs/results/x4_kernel_shrink.md). 1.0 gives the plain estimate.
-    x4_width: float = 0.95
-    patch: int = 5  # query patch side in the image
-    kernel_size: int = 11  # x2; x3 uses kernel_size + 4; x4 composes the x2 kernel
-    iters: int = 12
-    queries: int = 6000  # textured query patches used per iteration
-    database: int = 60000  # at most this many candidate patches of the degraded copy
-    neighbours: int = 3
-    smoothness: float = 0.02  # weight of the gradient penalty, relative to the data term's scale
-    spread: float = 0.002  # weight of the penalty on taps far from the centre
-    init_sigma: float = 1.2
-    max_side: int = 512  # larger images are centre-cropped for estimation
-    min_side: int = 40  # below this (LR pixels) the estimate falls back
-    min_texture: float = 0.01  # std of the textured patches' contrast below which the image is "flat"
-    seed: int = 0
 
 
 @dataclass

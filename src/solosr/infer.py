@@ -9,10 +9,11 @@ import numpy as np
 import torch
 
 from .config import InferConfig
+from .device import as_input, autocast
 from .kernels import center_kernel
 from .pairs import dihedral, dihedral_inverse, son_input
+from .progress import Progress
 from .resize import degrade, imresize
-from .train import Progress, as_input, autocast
 
 
 def _tiles(n: int, tile: int) -> list[tuple[int, int]]:

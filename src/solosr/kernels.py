@@ -131,6 +131,61 @@ def random_div2krk_kernel(scale: int, rng: np.random.Generator, *, size: int = 1
     return center_kernel(k, scale)
 
 
+# Blurs of other shapes than a Gaussian, for benchmark sets (`solosr degrade --blur`): a lens out of
+# focus (a disk) and a short camera shake (a line). Kernel sides hold the largest of each with a margin.
+BLURS = ("gaussian", "disk", "motion")
+_BLUR_SIZE = {2: 17, 3: 23, 4: 31}
+_SUPERSAMPLE = 8
+
+
+def _subpixel_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(y, x) of _SUPERSAMPLE^2 points per pixel of a size x size kernel, relative to its middle pixel's centre."""
+    c = (np.arange(size * _SUPERSAMPLE) + 0.5) / _SUPERSAMPLE - size / 2
+    return np.meshgrid(c, c, indexing="ij")
+
+
+def _pixel_shares(inside: np.ndarray, size: int) -> np.ndarray:
+    k = inside.astype(np.float64).reshape(size, _SUPERSAMPLE, size, _SUPERSAMPLE).mean(axis=(1, 3))
+    return k / k.sum()
+
+
+def disk_kernel(radius: float, size: int) -> np.ndarray:
+    """A defocus blur: uniform inside a circle of `radius` pixels, each pixel weighted by the share of
+    its area inside (anti-aliased). Centred on the middle pixel, sum 1."""
+    if not 0 < radius < size / 2:
+        raise ValueError(f"a disk of radius {radius} does not fit a {size}x{size} kernel")
+    yy, xx = _subpixel_grid(size)
+    return _pixel_shares(xx**2 + yy**2 <= radius**2, size)
+
+
+def motion_kernel(length: float, angle: float, size: int) -> np.ndarray:
+    """A linear motion blur: a segment of `length` pixels through the middle at `angle` radians from the
+    x axis, one pixel wide, anti-aliased. Centred on the middle pixel, sum 1."""
+    if not 0 < length < size - 1:
+        raise ValueError(f"a motion of {length} pixels does not fit a {size}x{size} kernel")
+    yy, xx = _subpixel_grid(size)
+    dx, dy = math.cos(angle), math.sin(angle)
+    t = np.clip(xx * dx + yy * dy, -length / 2, length / 2)
+    return _pixel_shares(np.hypot(xx - t * dx, yy - t * dy) <= 0.5, size)
+
+
+def random_blur_kernel(blur: str, scale: int, rng: np.random.Generator) -> np.ndarray:
+    """A seeded blur of the kind `blur` names, centred for `scale`: "gaussian" is DIV2KRK's; "disk" a
+    defocus disk of radius 1-3 LR pixels; "motion" a straight motion of 1.5-4.5 LR pixels (3-9 HR pixels
+    at x2) at any angle. Sizes are drawn uniformly."""
+    if blur == "gaussian":
+        return random_div2krk_kernel(scale, rng)
+    if scale not in _BLUR_SIZE:
+        raise ValueError(f"no {blur} kernels for x{scale} (scales 2, 3, 4)")
+    size = _BLUR_SIZE[scale]
+    if blur == "disk":
+        return center_kernel(disk_kernel(rng.uniform(1.0, 3.0) * scale, size), scale)
+    if blur == "motion":
+        length, angle = rng.uniform(1.5, 4.5) * scale, rng.uniform(0, math.pi)
+        return center_kernel(motion_kernel(length, angle, size), scale)
+    raise ValueError(f"unknown blur {blur!r}; choose one of {', '.join(BLURS)}")
+
+
 def compose_x2_to_x4(k2: np.ndarray) -> np.ndarray:
     """The x4 kernel equal to degrading twice by x2 with `k2`: k2 ⊛ (k2 dilated by 2). n -> 3n - 2.
 

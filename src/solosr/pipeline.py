@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import DEFAULT_PRESET, SCALES, RunConfig, preset as get_preset
+from .config import DEFAULT_PRESET, SCALES, EstimateConfig, RunConfig, preset as get_preset
 from .imageio import Picture, picture_from_array, picture_to_array
 from .estimate import MIN_SIDE, KernelEstimate, estimate_kernel
 from .distill import Anchor, train_student, train_teacher
@@ -20,7 +20,9 @@ from .kernels import bicubic_kernel, center_kernel, load_kernel
 from .nets import make_net
 from .pairs import PairSampler
 from .resize import imresize
-from .train import Progress, TrainingDiverged, prepare, resolve_device, train_network
+from .device import prepare, resolve_device
+from .progress import Progress
+from .train import TrainingDiverged, train_network
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,14 @@ class Result:
     turns: list[list[int]] = field(default_factory=list)
 
 
-def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: list | None = None) -> np.ndarray:
-    """'auto' (estimated from `lr`), 'bicubic', a kernel file path, or a 2-D array -> a kernel centred
-    for `scale`. With 'auto' the KernelEstimate is appended to `estimate` when given."""
+def resolve_kernel(kernel, scale: int, lr: np.ndarray | None = None, estimate: list | None = None,
+                   cfg: EstimateConfig | None = None) -> np.ndarray:
+    """'auto' (estimated from `lr` with `cfg`), 'bicubic', a kernel file path, or a 2-D array -> a kernel
+    centred for `scale`. With 'auto' the KernelEstimate is appended to `estimate` when given."""
     if isinstance(kernel, str) and kernel == "auto":
         if lr is None:
             raise ValueError("kernel 'auto' needs the image")
-        est = estimate_kernel(lr, scale)
+        est = estimate_kernel(lr, scale, cfg)
         if estimate is not None:
             estimate.append(est)
         return est.kernel
@@ -152,7 +155,7 @@ def upscale(
     if progress:
         progress("kernel", 0, 1)
     estimates: list[KernelEstimate] = []
-    k = resolve_kernel(kernel, scale, pic.pixels, estimates)
+    k = resolve_kernel(kernel, scale, pic.pixels, estimates, cfg.estimate)
     timings: dict[str, float] = {"kernel": time.perf_counter() - t_start}
     warnings_: list[str] = []
     estimate = estimates[0] if estimates else None

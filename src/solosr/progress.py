@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from .imageio import Picture
+
+# The pipeline's progress callback: (stage, done, total).
+Progress = Callable[[str, int, int], None]
 
 # A rough run-time model for the up-front estimate of a large input (fast preset, 2 threads, AVX2 fp32):
 # seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md (320x320

@@ -154,7 +154,7 @@ def write_report(root: Path, src: Path, pic: Picture, result) -> None:
     import torch
 
     from . import __version__
-    from .train import uses_bf16
+    from .device import uses_bf16
 
     folder = root / src.stem
     folder.mkdir(parents=True, exist_ok=True)
