@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-all lint clean
+.PHONY: setup demo test test-all lint results clean
 
 # PyTorch's CPU wheels: a plain `torch` from PyPI is a CUDA build of several GB. Where this index
 # cannot be reached, torch comes from wherever pip is configured to look. `make TORCH_INDEX=` turns
@@ -35,6 +35,10 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
+
+# The README's results table (docs/results/headline.md): every set this machine has; 32 min on a 2-core EPYC.
+results: setup
+	$(PY) benchmarks/headline.py -o docs/results
 
 test-all: setup
 	$(PY) -m pytest -q -m ''
