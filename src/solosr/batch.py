@@ -227,7 +227,8 @@ def _write_sent_files(src: Path, dst: Path, outcome: Outcome, report: Path | Non
     files = dict(outcome.files or {})
     image = files.pop(_IMAGE)
     try:
-        for rel, data in files.items():
+        for rel, data in files.items():  # report files come back only where a report was asked for
+            assert report is not None
             path = report / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             write_bytes(path, data)
@@ -266,7 +267,8 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
         window = max(1, cpus // threads) + 2  # every slot busy, and the next inputs already on their way
         if on_start is not None:
             on_start(cpus, window)
-        queue, pending = list(todo), {}
+        queue = list(todo)
+        pending: dict = {}  # Ray's ObjectRef -> (input, output)
         while queue or pending:
             while queue and len(pending) < window:
                 src, dst = queue.pop(0)

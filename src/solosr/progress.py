@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from .imageio import Picture
 
@@ -33,7 +34,9 @@ class StageBar:
 
     def __init__(self, label: str, mode: str | None, position: int = 0, every: float = 60.0):
         self.label, self.mode, self.position, self.every = label, mode, position, every
-        self.bar, self.stage, self.t_stage, self.t_line = None, None, 0.0, 0.0
+        self.bar: Any = None  # a tqdm bar while a stage runs in "bar" mode
+        self.stage: str | None = None
+        self.t_stage, self.t_line = 0.0, 0.0
 
     def announce(self, pic: Picture, scale: int, cfg) -> None:
         """Before the work: the input's size and, for a large one, about how long it will take."""
