@@ -35,6 +35,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/mypy
 
 # The README's results table (docs/results/headline.md): every set this machine has; 32 min on a 2-core EPYC.
 results: setup

@@ -65,9 +65,11 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
     h, w = hr.shape[:2]
     hr = hr[: h - h % scale, : w - w % scale]
     # Same draws as random_div2krk_kernel(scale, rng); at x4 the x2 kernel is kept as well.
-    if blur == "gaussian":
-        k2 = random_div2krk_kernel(2, rng) if scale == 4 else None
-        k = compose_x2_to_x4(k2) if scale == 4 else random_div2krk_kernel(scale, rng)
+    if blur == "gaussian" and scale == 4:
+        k2 = random_div2krk_kernel(2, rng)
+        k = compose_x2_to_x4(k2)
+    elif blur == "gaussian":
+        k2, k = None, random_div2krk_kernel(scale, rng)
     else:
         k2, k = None, random_blur_kernel(blur, scale, rng)
     lr = degrade_np(hr, k, scale)

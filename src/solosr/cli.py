@@ -260,6 +260,7 @@ def cmd_degrade(args) -> int:
         d.mkdir(exist_ok=True)
     n = 0
     for case in synthetic_cases([str(src)], scale, args.seed, blur=args.blur):
+        assert case.hr is not None and case.kernel is not None  # made from an HR image, with its kernel
         write_image(dirs["hr"] / f"{case.name}.png", Picture(case.hr.astype(np.float32)))
         write_image(dirs["lr"] / f"{case.name}.png", Picture(case.lr))
         np.save(dirs["kernels"] / f"{case.name}.npy", case.kernel)
@@ -334,7 +335,7 @@ def cmd_demo(args) -> int:
     for tag, img in (("hr", hr), ("lr", lr), ("bicubic", bic), ("sr", result.image)):
         write_image(out / f"{name}_{tag}.png", Picture(np.ascontiguousarray(img, dtype=np.float32)))
     np.save(out / f"{name}_kernel_true.npy", kernel)
-    p_sr, p_bic = psnr_y(quantize(result.image), hr, scale), psnr_y(quantize(bic), hr, scale)
+    p_sr, p_bic = psnr_y(quantize(np.asarray(result.image)), hr, scale), psnr_y(quantize(bic), hr, scale)
     print(f"{name}: {lr.shape[1]}x{lr.shape[0]} -> x{scale}, random DIV2KRK kernel (seed {args.seed}), "
           f"kernel used: {args.kernel}, preset {args.preset}")
     print(f"Y-PSNR  bicubic {p_bic:.2f} dB   solosr {p_sr:.2f} dB   ({p_sr - p_bic:+.2f} dB, {seconds:.1f} s)")

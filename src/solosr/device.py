@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -79,10 +80,13 @@ def autocast(device: torch.device, enabled: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
-def prepare(net: nn.Module, device: torch.device) -> nn.Module:
+NetT = TypeVar("NetT", bound=nn.Module)
+
+
+def prepare(net: NetT, device: torch.device) -> NetT:
     net = net.to(device)
     if uses_channels_last(device):
-        net = net.to(memory_format=torch.channels_last)
+        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
     return net
 
 

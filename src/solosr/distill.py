@@ -8,11 +8,12 @@ input image is a soft target and degrading the student's output must give the in
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .config import DistillConfig, RunConfig, TrainConfig
 from .infer import super_resolve
@@ -117,7 +118,7 @@ def student_step(teacher: SRNet | LRNet, true_scale: TrueScaleSampler, cfg: Dist
                 m = min(margin, (back.shape[-1] - 1) // 2)  # a crop of a tiny image keeps its middle pixel
                 losses["cycle"] = F.l1_loss(back[..., m:-m, m:-m], y_lr.float()[..., m:-m, m:-m])
         weights = {"rec": cfg.w_rec, "kd_feat": cfg.w_feat, "kd_out": cfg.w_out, "cycle": cfg.w_cycle}
-        losses["loss"] = sum(weights[k] * v for k, v in losses.items() if weights[k] > 0)
+        losses["loss"] = cast(torch.Tensor, sum(weights[k] * v for k, v in losses.items() if weights[k] > 0))
         return losses
 
     return step
@@ -137,7 +138,7 @@ def train_teacher(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
     teacher = prepare(make_net(cfg.net.space, lr.shape[0], scale, width=cfg.net.width, depth=cfg.net.depth,
                                pre_depth=d.teacher_pre_depth if pre else 0, pre_width=d.teacher_pre_width), device)
     sampler = PairSampler(lr.to(device), kernel, scale, cfg.pairs, gen)
-    groups = None
+    groups: list[dict] | None = None
     if teacher.pre is not None and (d.teacher_pre_lr != 1.0 or d.teacher_pre_delay > 0):
         groups = [{"params": list(teacher.body.parameters())},
                   {"params": list(teacher.pre.parameters()), "lr_scale": d.teacher_pre_lr,
@@ -176,12 +177,13 @@ def train_student(lr: torch.Tensor, kernel: np.ndarray, scale: int, cfg: RunConf
                                   anchor=anchor, offset=(y, x))
     # The teacher's body was trained on p(x), not x: a student that copies the body needs the
     # preprocessing too, or it starts from a network that was never trained on its own input.
-    with_pre = d.student_pre and teacher.pre is not None
+    pre = teacher.pre if d.student_pre else None
     net = make_net(teacher.space, lr.shape[0], scale, width=d.student_width, depth=d.student_depth,
-                   pre_depth=teacher.pre_depth if with_pre else 0,
-                   pre_width=teacher.pre[0].out_channels if with_pre else d.teacher_pre_width)
-    if with_pre:
-        net.pre.load_state_dict(teacher.pre.state_dict())
+                   pre_depth=teacher.pre_depth if pre is not None else 0,
+                   pre_width=cast(nn.Conv2d, pre[0]).out_channels if pre is not None else d.teacher_pre_width)
+    if pre is not None:
+        assert net.pre is not None
+        net.pre.load_state_dict(pre.state_dict())
     if d.student_init == "teacher":
         if (net.width, net.depth) != (teacher.width, teacher.depth):
             raise ValueError("student_init='teacher' needs a student of the teacher's width and depth")

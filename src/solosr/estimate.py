@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import math
 import time
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,7 +129,7 @@ class _NN:
         try:
             import faiss
 
-            self.index = faiss.IndexFlatL2(base.shape[1])
+            self.index: Any = faiss.IndexFlatL2(base.shape[1])
             self.index.add(self.base)
         except ImportError:
             self.index = None

@@ -130,7 +130,8 @@ def jpeg_quality_from_table(table) -> int:
 
 
 def _read_pillow(path: Path, max_pixels: int) -> Picture:
-    with Image.open(path) as im:
+    with Image.open(path) as opened:
+        im: Image.Image = opened
         if im.width * im.height > max_pixels:
             raise ValueError(_over_limit(im.width, im.height, max_pixels))
         icc = im.info.get("icc_profile")
@@ -139,8 +140,9 @@ def _read_pillow(path: Path, max_pixels: int) -> Picture:
             warnings.warn(f"an animated or multi-frame image: only the first of its {frames} frames is used",
                           stacklevel=3)
         quality = None
-        if im.format == "JPEG" and getattr(im, "quantization", None):
-            quality = jpeg_quality_from_table(im.quantization[min(im.quantization)])
+        tables = getattr(im, "quantization", None)
+        if im.format == "JPEG" and tables:
+            quality = jpeg_quality_from_table(tables[min(tables)])
         im.load()
         im = ImageOps.exif_transpose(im)
         mode = im.mode
@@ -264,7 +266,7 @@ def _write_any(tmp: str, fmt: str, pic: Picture, quality: int) -> None:
     keep_alpha = fmt not in ("JPEG", "BMP")
     arr = _merge(pic, 8, keep_alpha)
     im = Image.fromarray(arr)
-    kwargs = {}
+    kwargs: dict[str, object] = {}
     if pic.icc_profile and fmt in ("PNG", "JPEG", "WEBP"):
         kwargs["icc_profile"] = pic.icc_profile
     if fmt in ("JPEG", "WEBP"):

@@ -99,11 +99,13 @@ def super_resolve(net: torch.nn.Module, lr: torch.Tensor, scale: int, kernel: np
     acc = None
     for i, t in enumerate(transforms):
         def on_tile(done: int, total: int, i=i) -> None:  # progress over all passes' tiles
+            assert progress is not None
             progress("infer", i * total + done, len(transforms) * total)
 
         out = dihedral_inverse(apply_net(net, dihedral(lr, t), scale, tile=cfg.tile, amp=cfg.amp, device=device,
                                          on_tile=on_tile if progress else None), t)
         acc = out if acc is None else acc.add_(out)
+    assert acc is not None  # ensemble_transforms gives at least the identity
     sr = acc / len(transforms)
     if cfg.backprojection_iters:
         sr = back_project(sr, lr, kernel, scale, cfg.backprojection_iters)

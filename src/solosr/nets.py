@@ -52,8 +52,10 @@ class _ResidualNet(nn.Module):
         self.body = conv_stack(channels, out_channels, width, depth)
         for stack in (self.pre, self.body):
             if stack is not None:
-                nn.init.zeros_(stack[-1].weight)
-                nn.init.zeros_(stack[-1].bias)
+                last = stack[-1]
+                assert isinstance(last, nn.Conv2d) and last.bias is not None
+                nn.init.zeros_(last.weight)
+                nn.init.zeros_(last.bias)
         # The feature that distillation compares: the activation after the middle conv layer.
         self.feature_index = 2 * (depth // 2 - 1) + 1
 

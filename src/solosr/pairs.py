@@ -47,7 +47,7 @@ def jpeg_roundtrip(x: torch.Tensor, quality: int) -> torch.Tensor:
     return torch.stack(out).to(x.device)
 
 
-def son_input(son: torch.Tensor, scale: int, size: tuple[int, int]) -> torch.Tensor:
+def son_input(son: torch.Tensor, scale: int, size: tuple[int, ...]) -> torch.Tensor:
     """What the network sees: the LR image bicubic-upscaled by `scale` to `size`."""
     return imresize(son, scale=scale, size=size)
 
@@ -160,7 +160,7 @@ class PairSampler:
             sons = jpeg_roundtrip(sons, self.cfg.jpeg_quality)
         return sons
 
-    def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, ...]:
+    def validation_pair(self, image: torch.Tensor, max_side: int = 256) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(son, son_up, father) of the whole image (centre-cropped to `max_side`), for the lr policy."""
         c, h, w = image.shape
         hh, ww = min(h, max_side), min(w, max_side)

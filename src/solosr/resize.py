@@ -56,10 +56,9 @@ def _resize_axis(x: torch.Tensor, dim: int, out_len: int, scale: float) -> torch
     w_t = torch.from_numpy(w).to(device=x.device, dtype=x.dtype)
     shape = [1] * x.ndim
     shape[dim] = out_len
-    out = None
-    for p in range(idx.shape[1]):  # one tap at a time keeps memory at one output's size
-        term = x.index_select(dim, idx_t[:, p]) * w_t[:, p].reshape(shape)
-        out = term if out is None else out.add_(term)
+    out = x.index_select(dim, idx_t[:, 0]) * w_t[:, 0].reshape(shape)
+    for p in range(1, idx.shape[1]):  # one tap at a time keeps memory at one output's size
+        out.add_(x.index_select(dim, idx_t[:, p]) * w_t[:, p].reshape(shape))
     return out
 
 
@@ -69,7 +68,7 @@ def output_size(in_size: tuple[int, int], scale: float) -> tuple[int, int]:
 
 
 def imresize(
-    x: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None
+    x: torch.Tensor, scale: float | None = None, size: tuple[int, ...] | None = None
 ) -> torch.Tensor:
     """Bicubic resize of (..., H, W) float tensor by `scale` or to `size` (H', W').
 
@@ -80,6 +79,7 @@ def imresize(
         raise ValueError("imresize needs a scale or a size")
     h, w = x.shape[-2:]
     if size is None:
+        assert scale is not None
         size = output_size((h, w), scale)
     sh = scale if scale is not None else size[0] / h
     sw = scale if scale is not None else size[1] / w
@@ -141,7 +141,7 @@ def _np_call(fn, arr: np.ndarray, *args, **kwargs) -> np.ndarray:
     return out[..., 0] if squeeze else out
 
 
-def imresize_np(arr: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
+def imresize_np(arr: np.ndarray, scale: float | None = None, size: tuple[int, ...] | None = None) -> np.ndarray:
     """`imresize` for (H,W) or (H,W,C) float arrays."""
     return _np_call(imresize, arr, scale=scale, size=size)
 

@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -94,7 +95,7 @@ def train_network(
     its initial weights, once, with at least RESTART_WARMUP iterations of warm-up; if it is stuck
     again, that evaluation's history entry says so under "stuck".
     """
-    step_losses = step_losses or reconstruction_losses
+    step: Callable[..., dict[str, torch.Tensor]] = step_losses or reconstruction_losses
     max_iters = cfg.max_iters
     if cfg.pixels_per_iter > 0:
         max_iters = min(max_iters, max(cfg.min_iters, round(sampler.pixels / cfg.pixels_per_iter)))
@@ -120,7 +121,7 @@ def train_network(
                 g["lr"] = lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters, warmup)
             son, son_up, father = (as_input(t, device) for t in sampler.sample()) if draw_pairs else (None,) * 3
             with autocast(device, cfg.amp):
-                losses = step_losses(net, son, son_up, father)
+                losses = step(net, son, son_up, father)
             total = losses["loss"]
             if not torch.isfinite(total):
                 raise TrainingDiverged(f"{stage}: loss became {total.item()} at iteration {it}")
@@ -132,7 +133,7 @@ def train_network(
             count += 1
             if it % cfg.eval_every == 0 or it == max_iters:
                 val = evaluate(net, val_in, val_up, val_out, device, cfg.amp)
-                entry = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
+                entry: dict[str, Any] = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
                 history.append(entry)
                 sums, count = {}, 0
                 if cfg.restart_if_stuck and not checked and check_from <= it < max_iters:
@@ -163,6 +164,7 @@ def train_network(
                 break
         if not (stuck and attempt == 1) or (cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds):
             break
+        assert initial is not None  # a restart happens only with restart_if_stuck, which keeps them
         net.load_state_dict(initial)  # the sampler has moved on: this try sees other crops
         net.train()
     net.eval()
