@@ -113,3 +113,17 @@ def test_without_ray_the_engine_says_how_to_install_it(monkeypatch, folder, tmp_
 def test_address_needs_the_ray_engine(folder, tmp_path, capsys):
     code, _, err = _run(["upscale", str(folder), "-o", str(tmp_path / "out"), "--address", "auto"], capsys)
     assert code == 1 and "--address is for --engine ray" in err
+
+
+def test_a_long_image_gives_signs_of_life(local_ray, folder, tmp_path):
+    from solosr.batch import Settings, run_ray
+    from solosr.bench import config_with
+    from solosr.config import preset
+
+    cfg = config_with(preset("fast"), train={"max_iters": 60, "min_iters": 60, "eval_every": 60})
+    waits = []
+    todo = [(folder / "p0.png", tmp_path / "p0_x2.png")]
+    results = list(run_ray(todo, Settings(config=cfg), on_wait=lambda done, running: waits.append((done, running)),
+                           every=0.2))
+    assert [r[2].error for r in results] == [None] and (tmp_path / "p0_x2.png").exists()
+    assert waits and waits[0] == (0, 1)  # nothing done yet, one image running

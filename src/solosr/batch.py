@@ -239,11 +239,12 @@ def _write_sent_files(src: Path, dst: Path, outcome: Outcome, report: Path | Non
 
 
 def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | None = None,
-            on_start=None) -> Iterator[tuple[Path, Path, Outcome]]:
+            on_start=None, on_wait=None, every: float = 60.0) -> Iterator[tuple[Path, Path, Outcome]]:
     """One Ray task per image, `threads` CPUs each (and a GPU each with device='cuda'); results as they
     finish. Joins the cluster at `address` ('auto', 'ray://HOST:PORT'), or an already started Ray, or
     starts a local one with this machine's cores. Only as many tasks as the cluster has slots for (and two
-    more) are in flight, so the driver never holds more inputs than that."""
+    more) are in flight, so the driver never holds more inputs than that. `on_wait(done, running)` is called
+    after every `every` seconds in which no image finished (a log's sign of life)."""
     ray = import_ray()
     if not todo:
         return
@@ -269,6 +270,7 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
             on_start(cpus, window)
         queue = list(todo)
         pending: dict = {}  # Ray's ObjectRef -> (input, output)
+        finished = 0
         while queue or pending:
             while queue and len(pending) < window:
                 src, dst = queue.pop(0)
@@ -284,8 +286,11 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
                 pending[ref] = (src, dst)
             if not pending:
                 continue
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=every if on_wait is not None else None)
+            if not ready and on_wait is not None:
+                on_wait(finished, len(pending))
             for ref in ready:
+                finished += 1
                 src, dst = pending.pop(ref)
                 try:
                     outcome = ray.get(ref)

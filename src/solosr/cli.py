@@ -121,13 +121,20 @@ def _on_ray(todo: list, settings: Settings, args, mode: str | None):
             print(f"solosr: Ray: {len(todo)} images, {threads} CPU(s) each, on a cluster of {cpus} CPUs",
                   file=sys.stderr, flush=True)
 
+    t0 = time.monotonic()
+
+    def waiting(done: int, running: int) -> None:  # piped or logged: a line a minute while images run
+        print(f"solosr: Ray: {done} of {len(todo)} images done, {running} running, {time.monotonic() - t0:.0f} s",
+              file=sys.stderr, flush=True)
+
     overall = None
     if mode == "bar":
         from tqdm import tqdm
 
         overall = tqdm(total=len(todo), desc="all images", unit="img", dynamic_ncols=True)
     try:
-        for item in run_ray(todo, settings, threads, args.address, on_start=started):
+        for item in run_ray(todo, settings, threads, args.address, on_start=started,
+                            on_wait=waiting if mode == "lines" else None):
             yield item
             if overall is not None:
                 overall.update(1)
