@@ -127,3 +127,12 @@ def test_a_long_image_gives_signs_of_life(local_ray, folder, tmp_path):
                            every=0.2))
     assert [r[2].error for r in results] == [None] and (tmp_path / "p0_x2.png").exists()
     assert waits and waits[0] == (0, 1)  # nothing done yet, one image running
+
+
+def test_a_task_that_raises_is_reported_with_its_error_not_as_lost(local_ray, folder, tmp_path):
+    from solosr.batch import Settings, run_ray
+
+    bad = Settings(kernel=object())  # not a kernel: the task raises TypeError, which Ray does not retry
+    [(src, dst, outcome)] = list(run_ray([(folder / "p0.png", tmp_path / "p0_x2.png")], bad))
+    assert outcome.error.startswith(f"{src}: TypeError") and "lost" not in outcome.error
+    assert not dst.exists()

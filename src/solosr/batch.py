@@ -27,8 +27,6 @@ RAY_INSTALL = "pip install 'solosr[ray]'"
 # Ray runs a task lost with its worker (a killed process, a lost node) again this many times; a task that
 # fails because of its image returns the error instead, so it is reported and not retried.
 RAY_MAX_RETRIES = 2
-# The output image's key among the files a Ray task sends back (the others are report files).
-_IMAGE = ""
 
 
 @dataclass(frozen=True)
@@ -49,12 +47,13 @@ class Settings:
 @dataclass
 class Outcome:
     """One image's result: error (one line) or None, seconds by stage, warnings; from a Ray task also the
-    encoded files for the driver to write."""
+    encoded output and report files (paths relative to the report folder) for the driver to write."""
 
     error: str | None = None
     timings: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    files: dict[str, bytes] | None = None
+    image: bytes | None = None
+    report_files: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,26 +215,26 @@ def _ray_task(name: str, data: bytes, dst_name: str, settings: Settings, threads
         report = folder / "report" if settings.report is not None else None
         outcome = upscale_file(Path(name), dst, replace(settings, report=report), read_from=copy)
         if outcome.error is None:
-            files = {str(p.relative_to(report)): p.read_bytes() for p in sorted(report.rglob("*"))
-                     if p.is_file()} if report is not None else {}
-            outcome.files = {**files, _IMAGE: dst.read_bytes()}
+            outcome.image = dst.read_bytes()
+            if report is not None:
+                outcome.report_files = {str(p.relative_to(report)): p.read_bytes() for p in sorted(report.rglob("*"))
+                                        if p.is_file()}
         return outcome
 
 
 def _write_sent_files(src: Path, dst: Path, outcome: Outcome, report: Path | None) -> Outcome:
     """The driver's half of a Ray task: report files first, then the image, each atomically."""
-    files = dict(outcome.files or {})
-    image = files.pop(_IMAGE)
+    assert outcome.image is not None
     try:
-        for rel, data in files.items():  # report files come back only where a report was asked for
+        for rel, data in outcome.report_files.items():  # sent only where a report was asked for
             assert report is not None
             path = report / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             write_bytes(path, data)
-        write_bytes(dst, image)
+        write_bytes(dst, outcome.image)
     except (ImageError, OSError) as e:
         return Outcome(error=f"{src}: {str(e).splitlines()[0]}")
-    return replace(outcome, files=None)
+    return replace(outcome, image=None, report_files={})
 
 
 def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | None = None,
@@ -243,8 +242,9 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
     """One Ray task per image, `threads` CPUs each (and a GPU each with device='cuda'); results as they
     finish. Joins the cluster at `address` ('auto', 'ray://HOST:PORT'), or an already started Ray, or
     starts a local one with this machine's cores. Only as many tasks as the cluster has slots for (and two
-    more) are in flight, so the driver never holds more inputs than that. `on_wait(done, running)` is called
-    after every `every` seconds in which no image finished (a log's sign of life)."""
+    more) are in flight, so the driver never holds more inputs than that. `on_start(cpus)` is called once
+    the cluster is joined; `on_wait(done, running)` after every `every` seconds in which no image finished
+    (a log's sign of life)."""
     ray = import_ray()
     if not todo:
         return
@@ -267,7 +267,7 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
         cpus = int(ray.cluster_resources().get("CPU", 1))
         window = max(1, cpus // threads) + 2  # every slot busy, and the next inputs already on their way
         if on_start is not None:
-            on_start(cpus, window)
+            on_start(cpus)
         queue = list(todo)
         pending: dict = {}  # Ray's ObjectRef -> (input, output)
         finished = 0
@@ -294,6 +294,10 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
                 src, dst = pending.pop(ref)
                 try:
                     outcome = ray.get(ref)
+                except ray.exceptions.RayTaskError as e:  # the task raised (not retried): its own error
+                    cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else e
+                    why = str(cause).splitlines()[0] if str(cause) else ""
+                    outcome = Outcome(error=f"{src}: {cause.__class__.__name__}{': ' + why if why else ''}")
                 except Exception as e:  # the worker or its node was lost, and so were the retries
                     why = str(e).splitlines()[0] if str(e) else ""
                     outcome = Outcome(error=f"{src}: task lost {RAY_MAX_RETRIES + 1} times ({e.__class__.__name__}"
@@ -310,15 +314,27 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
 # --- the whole batch -----------------------------------------------------------------------------------
 
 def run(todo: list, settings: Settings, *, engine: str = "local", jobs: int = 1, threads: int | None = None,
-        address: str | None = None) -> Iterator[tuple[Path, Path, Outcome]]:
-    """Every (input, output) of `todo` on the chosen engine, results as they finish (no progress shown)."""
+        address: str | None = None, mode: str | None = None, on_start=None,
+        on_wait=None) -> Iterator[tuple[Path, Path, Outcome]]:
+    """Every (input, output) of `todo` on the chosen engine, results as they finish. `threads`: in all
+    (local), or each image's (Ray, default 1). `mode`: progress.StageBar's ("bar", "lines" or None: silent)
+    for each image in this process, lines from local workers; Ray's hooks as `run_ray`'s."""
+    from .progress import StageBar
+
     if engine == "ray":
-        yield from run_ray(todo, settings, threads or 1, address)
+        yield from run_ray(todo, settings, threads or 1, address, on_start=on_start, on_wait=on_wait)
     elif jobs > 1 and len(todo) > 1:
-        yield from run_pool(todo, settings, min(jobs, len(todo)), threads)
+        yield from run_pool(todo, settings, min(jobs, len(todo)), threads, lines=mode is not None)
     else:
-        for src, dst in todo:
-            yield src, dst, upscale_file(src, dst, settings)
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+        for i, (src, dst) in enumerate(todo, 1):
+            label = f"[{i}/{len(todo)}] {src.name}" if len(todo) > 1 else src.name
+            # under the batch's own bar (the caller's) when there is more than one image
+            bar = StageBar(label, mode, position=1 if mode == "bar" and len(todo) > 1 else 0)
+            yield src, dst, upscale_file(src, dst, settings, bar)
 
 
 def upscale_files(inputs: list[str], output: str | os.PathLike, *, engine: str = "local", jobs: int = 1,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
+from .device import cpu_compute_path
 from .imageio import IMAGE_SUFFIXES, Picture, read_image
 from .kernels import compose_x2_to_x4, random_blur_kernel, random_div2krk_kernel
 from .metrics import psnr_y, quantize, ssim_y
@@ -25,7 +26,7 @@ from .niqe import niqe as niqe_score
 from .pairs import jpeg_roundtrip
 from .pipeline import upscale
 from .resize import degrade_np, imresize_np
-from .device import cpu_compute_path
+
 
 @dataclass
 class Case:
@@ -68,8 +69,6 @@ def synthetic_case(name: str, hr: np.ndarray, scale: int, rng: np.random.Generat
     if blur == "gaussian" and scale == 4:
         k2 = random_div2krk_kernel(2, rng)
         k = compose_x2_to_x4(k2)
-    elif blur == "gaussian":
-        k2, k = None, random_div2krk_kernel(scale, rng)
     else:
         k2, k = None, random_blur_kernel(blur, scale, rng)
     lr = degrade_np(hr, k, scale)

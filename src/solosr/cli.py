@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .batch import (ENGINES, RAY_INSTALL, Settings, expand_inputs, import_ray, plan, refuse_collisions, run_pool, run_ray,
-                    upscale_file)
+from .batch import ENGINES, RAY_INSTALL, Settings, expand_inputs, import_ray, plan, refuse_collisions, run
 from .bench import METHODS, config_with, folder_cases, run_bench, synthetic_cases, write_results
 from .config import DEFAULT_PRESET, PRESETS, SCALES, describe, preset
 from .imageio import DEFAULT_MAX_PIXELS, SUFFIXES, ImageError, Picture, read_image, write_image
@@ -93,54 +92,29 @@ def _settings(args, cfg, scale: int) -> Settings:
                     jpeg=args.jpeg, max_pixels=args.max_pixels, report=Path(args.report) if args.report else None)
 
 
-def _in_process(todo: list, settings: Settings, mode: str | None):
-    """One image after the other in this process, with a bar per stage (and one for the batch)."""
-    overall = None
-    if mode == "bar" and len(todo) > 1:
-        from tqdm import tqdm
+def _batch_bar(results, total: int):
+    """A bar over the batch's images, above each image's own stage bars."""
+    from tqdm import tqdm
 
-        overall = tqdm(total=len(todo), desc="all images", unit="img", position=0, dynamic_ncols=True)
-    try:
-        for i, (src, dst) in enumerate(todo, 1):
-            label = f"[{i}/{len(todo)}] {src.name}" if len(todo) > 1 else src.name
-            bar = StageBar(label, mode, position=1 if overall is not None else 0)
-            yield src, dst, upscale_file(src, dst, settings, bar)
-            if overall is not None:
-                overall.update(1)
-    finally:
-        if overall is not None:
-            overall.close()
+    with tqdm(total=total, desc="all images", unit="img", position=0, dynamic_ncols=True) as overall:
+        for item in results:
+            yield item
+            overall.update(1)
 
 
-def _on_ray(todo: list, settings: Settings, args, mode: str | None):
-    """One Ray task per image; the batch's bar (on a terminal) as they finish."""
-    threads = args.threads or 1
-
-    def started(cpus: int, window: int) -> None:
-        if mode is not None:
-            print(f"solosr: Ray: {len(todo)} images, {threads} CPU(s) each, on a cluster of {cpus} CPUs",
-                  file=sys.stderr, flush=True)
-
+def _ray_hooks(todo: list, args, mode: str | None) -> dict:
+    """Ray's lines: the cluster it runs on, and, piped or logged, one a minute while images run."""
     t0 = time.monotonic()
 
-    def waiting(done: int, running: int) -> None:  # piped or logged: a line a minute while images run
+    def started(cpus: int) -> None:
+        print(f"solosr: Ray: {len(todo)} images, {args.threads or 1} CPU(s) each, on a cluster of {cpus} CPUs",
+              file=sys.stderr, flush=True)
+
+    def waiting(done: int, running: int) -> None:
         print(f"solosr: Ray: {done} of {len(todo)} images done, {running} running, {time.monotonic() - t0:.0f} s",
               file=sys.stderr, flush=True)
 
-    overall = None
-    if mode == "bar":
-        from tqdm import tqdm
-
-        overall = tqdm(total=len(todo), desc="all images", unit="img", dynamic_ncols=True)
-    try:
-        for item in run_ray(todo, settings, threads, args.address, on_start=started,
-                            on_wait=waiting if mode == "lines" else None):
-            yield item
-            if overall is not None:
-                overall.update(1)
-    finally:
-        if overall is not None:
-            overall.close()
+    return {"on_start": started if mode is not None else None, "on_wait": waiting if mode == "lines" else None}
 
 
 def cmd_upscale(args) -> int:
@@ -170,20 +144,15 @@ def cmd_upscale(args) -> int:
     todo, summary = plan(inputs, out_dir, scale, args.format, args.overwrite)
     settings = _settings(args, cfg, scale)
     mode = progress_mode(args.quiet)
-    jobs = min(args.jobs, len(todo))
-    if args.engine == "ray":
-        results = _on_ray(todo, settings, args, mode)
-    elif jobs > 1:
-        results = run_pool(todo, settings, jobs, args.threads, lines=mode is not None)
-    else:
-        if args.threads:
-            import torch
-
-            torch.set_num_threads(args.threads)
-        results = _in_process(todo, settings, mode)
+    hooks = _ray_hooks(todo, args, mode) if args.engine == "ray" else {}
+    results = run(todo, settings, engine=args.engine, jobs=args.jobs, threads=args.threads, address=args.address,
+                  mode=mode, **hooks)
+    pool = args.engine == "local" and min(args.jobs, len(todo)) > 1  # its workers print lines, not bars
+    if mode == "bar" and len(todo) > 1 and not pool:
+        results = _batch_bar(results, len(todo))
     for src, dst, outcome in results:
-        for w in outcome.warnings:
-            print(f"solosr: warning: {src}: {w}", file=sys.stderr)
+        for warning in outcome.warnings:
+            print(f"solosr: warning: {src}: {warning}", file=sys.stderr)
         if outcome.error is not None:
             summary.failed.append((src, outcome.error))
             print(f"solosr: error: {outcome.error}", file=sys.stderr)

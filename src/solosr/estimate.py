@@ -360,8 +360,6 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
             k = k_new
             if change < 1e-3:
                 break
-    elif cfg.method != "gaussian":
-        raise ValueError(f"unknown kernel estimation method {cfg.method!r}")
     final_err = obj(k)
     # Confidence: how sharply the recurrence distance singles out this kernel, from the relative gain
     # over the starting Gaussian and the image's texture (flat images say little about their kernel).
