@@ -252,10 +252,12 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
     if not ray.is_initialized():
         options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         try:
-            if address:
-                ray.init(address=address, **options)
-            else:  # a private one-machine cluster, on loopback only
-                ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
+            with warnings.catch_warnings():  # Ray's own warnings repeat what the one-line error says
+                warnings.simplefilter("ignore")
+                if address:
+                    ray.init(address=address, **options)
+                else:  # a private one-machine cluster, on loopback only
+                    ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
         except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...: one line
             where = f"the Ray cluster at {address}" if address else "a local Ray"
             why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
