@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -189,3 +191,87 @@ def test_upscale_recompresses_sons_at_the_files_jpeg_quality(tmp_path, photo, ti
     assert r.config.pairs.jpeg_quality == 60
     r = solosr.upscale(read_image(path), 2, kernel="bicubic", config=tiny_cfg, jpeg="off")
     assert r.config.pairs.jpeg_quality == 0
+
+
+def _camera_jpeg(path, orientation=6):
+    """A JPEG as a camera writes it: EXIF (make, orientation, resolution, pixel dimensions), ICC, dpi."""
+    from PIL import ImageCms
+
+    im = Image.fromarray(_rgb(20, 30))
+    exif = im.getexif()
+    exif[0x010F], exif[0x0112], exif[0x011A], exif[0x011B] = "TestMake", orientation, 300.0, 300.0
+    sub = exif.get_ifd(0x8769)
+    sub[0xA002], sub[0xA003], sub[0x9003] = 30, 20, "2020:01:01 10:00:00"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    im.save(path, exif=exif, icc_profile=icc, dpi=(300, 300), quality=95)
+    return icc
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png", ".webp", ".tif"])
+def test_icc_exif_and_dpi_survive_an_upscale(tmp_path, suffix):
+    icc = _camera_jpeg(tmp_path / "in.jpg")
+    pic = read_image(tmp_path / "in.jpg")
+    assert pic.size == (30, 20)  # orientation 6 applied on reading
+    big = pic.with_pixels(np.zeros((60, 40, 3), np.float32), None)  # what upscale x2 makes
+    write_image(tmp_path / f"out{suffix}", big)
+    with Image.open(tmp_path / f"out{suffix}") as out:
+        assert out.size == (40, 60) and out.info.get("icc_profile") == icc
+        if suffix != ".webp":  # WebP has no resolution field
+            assert np.allclose(out.info["dpi"], (600, 600), atol=0.01)
+        exif = out.getexif()
+        if suffix != ".tif":  # TIFF outputs keep ICC, resolution and georeferencing, not camera EXIF
+            assert exif[0x010F] == "TestMake" and exif.get(0x0112, 1) == 1  # upright: not rotated twice
+            assert exif.get_ifd(0x8769)[0xA002] == 40 and exif.get_ifd(0x8769)[0xA003] == 60
+            assert float(exif[0x011A]) == pytest.approx(600)
+    again = read_image(tmp_path / f"out{suffix}")
+    assert again.size == (60, 40)
+
+
+def test_16bit_png_keeps_icc_exif_and_dpi(tmp_path):
+    icc = _camera_jpeg(tmp_path / "in.jpg", orientation=1)
+    pic = read_image(tmp_path / "in.jpg")
+    deep = dataclasses.replace(pic.with_pixels(np.full((40, 60, 3), 0.5, np.float32), None), bit_depth=16)
+    write_image(tmp_path / "out.png", deep)
+    back = read_image(tmp_path / "out.png")
+    assert back.bit_depth == 16 and back.icc_profile == icc
+    assert np.allclose(back.meta.dpi, (600, 600), atol=0.01)
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.getexif()[0x010F] == "TestMake"
+
+
+@pytest.mark.parametrize("point", [False, True])
+def test_geotiff_georeferencing_follows_the_scale(tmp_path, point):
+    import tifffile
+
+    keys = (1, 1, 0, 3, 1024, 0, 1, 1, 1025, 0, 1, 2 if point else 1, 3072, 0, 1, 32633)
+    tie = (0.0, 0.0, 0.0, 500000.0, 4000000.0, 0.0)
+    arr = np.random.default_rng(0).integers(0, 65535, (20, 30), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "in.tif", arr, resolution=(72, 72),
+                     extratags=[(33550, 12, 3, (30.0, 30.0, 0.0), True), (33922, 12, 6, tie, True),
+                                (34735, 3, len(keys), keys, True), (34737, 2, 0, "WGS 84 / UTM zone 33N|", True)])
+    pic = read_image(tmp_path / "in.tif")
+    write_image(tmp_path / "out.tif", pic.with_pixels(np.zeros((40, 60, 1), np.float32), None))
+    with tifffile.TiffFile(tmp_path / "out.tif") as t:
+        tags = t.pages[0].tags
+        assert t.pages[0].shape == (40, 60) and t.pages[0].dtype == np.uint16
+        assert tags[33550].value == (15.0, 15.0, 0.0)  # half the ground distance per pixel
+        assert tags[34735].value == keys and tags[34737].value == "WGS 84 / UTM zone 33N|"
+        # Area: the raster's corner stays on its point. Point: the input's first pixel centre (its
+        # corner + 0.5 input pixels) is 1 output pixel from the corner, 0.5 from the first output centre.
+        i, j = tags[33922].value[:2]
+        assert (i, j) == ((0.5, 0.5) if point else (0.0, 0.0))
+        assert tags[282].value == (144, 1)
+
+
+def test_geotiff_transformation_matrix_follows_the_scale(tmp_path):
+    import tifffile
+
+    m = (10.0, 0.5, 0.0, 300000.0, 0.5, -10.0, 0.0, 5000000.0, 0, 0, 0, 0, 0, 0, 0, 1.0)
+    tifffile.imwrite(tmp_path / "in.tif", np.zeros((8, 8), np.uint8), extratags=[(34264, 12, 16, m, True)])
+    pic = read_image(tmp_path / "in.tif")
+    write_image(tmp_path / "out.tif", pic.with_pixels(np.zeros((32, 32, 1), np.float32), None))
+    with tifffile.TiffFile(tmp_path / "out.tif") as t:
+        new = np.array(t.pages[0].tags[34264].value).reshape(4, 4)
+    old = np.array(m).reshape(4, 4)
+    # The far corner (8, 8) of the input raster is the far corner (32, 32) of the output: the same place.
+    assert np.allclose(new @ [32, 32, 0, 1], old @ [8, 8, 0, 1])

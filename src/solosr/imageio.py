@@ -3,6 +3,11 @@
 A `Picture` holds colour as float32 (H,W,C) in [0,1] with C = 1 (gray) or 3 (RGB), alpha as
 float32 (H,W) or None, and the bit depth (8 or 16) to write back. PNG, JPEG, WebP, TIFF, BMP;
 grayscale, palette, RGBA/LA, 16-bit; EXIF orientation applied on reading.
+
+What photographers and archives keep beside the pixels travels with the picture (`Metadata`): the ICC
+profile, EXIF (orientation applied once, pixel dimensions updated on writing), the resolution (dpi,
+scaled with the image) and a GeoTIFF's georeferencing (the pixel size divided by the scale), so an
+upscaled output lands where its input did.
 """
 
 from __future__ import annotations
@@ -24,6 +29,135 @@ SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".t
             ".bmp": "BMP"}
 
 
+# GeoTIFF's tags (OGC GeoTIFF 1.1): pixel scale, tie points, transformation matrix, the key directory
+# and its double and text parameters.
+GEO_PIXEL_SCALE, GEO_TIEPOINT, GEO_TRANSFORM = 33550, 33922, 34264
+GEO_KEYS, GEO_DOUBLES, GEO_ASCII = 34735, 34736, 34737
+_GEO_TAGS = (GEO_PIXEL_SCALE, GEO_TIEPOINT, GEO_TRANSFORM, GEO_KEYS, GEO_DOUBLES, GEO_ASCII)
+_RASTER_TYPE_KEY, _PIXEL_IS_POINT = 1025, 2
+_EXIF_IFD, _ORIENTATION, _X_RES, _Y_RES = 0x8769, 0x0112, 0x011A, 0x011B
+_EXIF_WIDTH, _EXIF_HEIGHT = 0xA002, 0xA003
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What an image file carries beside its pixels that solosr keeps (besides the ICC profile)."""
+
+    exif: bytes | None = None  # "Exif\0\0" + TIFF-structured EXIF, orientation already applied (set to 1)
+    dpi: tuple[float, float] | None = None  # (x, y) pixels per inch
+    geo: tuple[tuple[int, tuple], ...] = ()  # GeoTIFF tags (code, values), in the input's pixel grid
+    geo_point: bool = False  # the georeferencing names pixel centres (RasterPixelIsPoint), not corners
+
+    def scaled(self, fx: float, fy: float) -> "Metadata":
+        """The metadata of the same scene with fx times the columns and fy times the rows."""
+        if (fx, fy) == (1, 1):
+            return self
+        dpi = None if self.dpi is None else (self.dpi[0] * fx, self.dpi[1] * fy)
+        return replace(self, dpi=dpi, exif=_scale_exif_resolution(self.exif, fx, fy),
+                       geo=tuple((code, _scale_geo(code, values, fx, fy, self.geo_point)) for code, values in self.geo))
+
+
+def _scale_geo(code: int, values: tuple, fx: float, fy: float, point: bool) -> tuple:
+    """A GeoTIFF tag for the raster upscaled (fx, fy) over the same extent. Pixel corners stay put
+    (PixelIsArea), or pixel centres sit where the resampling put them (PixelIsPoint)."""
+    # Old raster coordinate = a * new + b, per axis.
+    ax, ay = 1 / fx, 1 / fy
+    bx, by = ((0.5 / fx - 0.5), (0.5 / fy - 0.5)) if point else (0.0, 0.0)
+    v = list(values)
+    if code == GEO_PIXEL_SCALE:
+        v[0], v[1] = v[0] / fx, v[1] / fy
+    elif code == GEO_TIEPOINT:  # (i, j, k, x, y, z) per point: raster positions move, model ones do not
+        for t in range(0, len(v) - 5, 6):
+            v[t], v[t + 1] = (v[t] - bx) / ax, (v[t + 1] - by) / ay
+    elif code == GEO_TRANSFORM:  # 4x4 row-major: model = M @ (i, j, k, 1); i_old = a i_new + b
+        m = np.array(v, dtype=np.float64).reshape(4, 4)
+        raster = np.array([[ax, 0, 0, bx], [0, ay, 0, by], [0, 0, 1, 0], [0, 0, 0, 1]])
+        v = list((m @ raster).reshape(-1))
+    return tuple(v)
+
+
+def _load_exif(data: bytes):
+    exif = Image.Exif()
+    exif.load(data[6:] if data.startswith(b"Exif\x00\x00") else data)
+    return exif
+
+
+def _scale_exif_resolution(data: bytes | None, fx: float, fy: float) -> bytes | None:
+    if not data:
+        return data
+    try:
+        exif = _load_exif(data)
+        for tag, f in ((_X_RES, fx), (_Y_RES, fy)):
+            if tag in exif:
+                exif[tag] = float(exif[tag]) * f
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001 - an EXIF block Pillow cannot rewrite is kept as it was
+        return data
+
+
+def _exif_for(meta: Metadata, width: int, height: int) -> bytes | None:
+    """The EXIF to write: orientation 1 (the pixels are upright) and the image's own dimensions."""
+    if not meta.exif:
+        return None
+    try:
+        exif = _load_exif(meta.exif)
+        if _ORIENTATION in exif:
+            exif[_ORIENTATION] = 1
+        sub = exif.get_ifd(_EXIF_IFD)
+        if sub:
+            for tag, value in ((_EXIF_WIDTH, width), (_EXIF_HEIGHT, height)):
+                if tag in sub:
+                    sub[tag] = value
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001
+        warnings.warn("the input's EXIF could not be rewritten for the output and is left out", stacklevel=4)
+        return None
+
+
+def _read_metadata(im: Image.Image, transposed: bool) -> Metadata:
+    """EXIF, dpi and GeoTIFF tags from an opened (not necessarily decoded) Pillow image."""
+    exif_bytes = None
+    try:  # a TIFF's "EXIF" in Pillow is its own first directory (structure, not camera data): not kept
+        found = im.getexif() if im.format != "TIFF" else Image.Exif()  # the image's own: exif_transpose still reads its orientation
+        if len(found) or found.get_ifd(_EXIF_IFD):
+            exif = _load_exif(found.tobytes())
+            if _ORIENTATION in exif:
+                exif[_ORIENTATION] = 1
+            exif_bytes = exif.tobytes()
+    except Exception:  # noqa: BLE001 - a broken EXIF block costs the EXIF, not the image
+        exif_bytes = None
+    dpi = im.info.get("dpi")
+    if dpi is not None:
+        try:
+            dpi = (float(dpi[0]), float(dpi[1]))
+            dpi = None if min(dpi) <= 0 else (dpi[::-1] if transposed else dpi)
+        except (TypeError, ValueError, IndexError):
+            dpi = None
+    geo: list[tuple[int, tuple]] = []
+    point = False
+    tags = getattr(im, "tag_v2", None)
+    if tags is not None:
+        for code in _GEO_TAGS:
+            if code in tags:
+                value = tags[code]
+                geo.append((code, tuple(value) if isinstance(value, tuple) else (value,)))
+        keys = dict(geo).get(GEO_KEYS, ())
+        for i in range(4, len(keys) - 3, 4):  # header of 4, then (key, location, count, value)
+            if keys[i] == _RASTER_TYPE_KEY and keys[i + 1] == 0:
+                point = keys[i + 3] == _PIXEL_IS_POINT
+    return Metadata(exif_bytes, dpi, tuple(geo), point)
+
+
+def _header_metadata(path: Path) -> tuple[Metadata, bytes | None]:
+    """Metadata and ICC profile of a file whose pixels another reader decodes (16-bit PNG, TIFF)."""
+    try:
+        with Image.open(path) as im:
+            orient = im.getexif().get(_ORIENTATION, 1) if im.format != "TIFF" else 1
+            return _read_metadata(im, orient in (5, 6, 7, 8)), im.info.get("icc_profile")
+    except Exception:  # noqa: BLE001 - metadata is kept where Pillow can read it; pixels never depend on it
+        return Metadata(), None
+
+
 class ImageError(ValueError):
     """A file that cannot be read or written as an image; the message is one line naming the file."""
 
@@ -35,13 +169,16 @@ class Picture:
     bit_depth: int = 8
     icc_profile: bytes | None = None
     jpeg_quality: int | None = None  # JPEG files: the quality their quantisation table matches
+    meta: Metadata = Metadata()
 
     @property
     def size(self) -> tuple[int, int]:
         return self.pixels.shape[0], self.pixels.shape[1]
 
     def with_pixels(self, pixels: np.ndarray, alpha: np.ndarray | None) -> "Picture":
-        return replace(self, pixels=pixels, alpha=alpha)
+        """The same picture with new pixels; a new size scales its resolution and georeferencing."""
+        (h0, w0), (h1, w1) = self.size, pixels.shape[:2]
+        return replace(self, pixels=pixels, alpha=alpha, meta=self.meta.scaled(w1 / w0, h1 / h0))
 
 
 def _over_limit(w: int, h: int, max_pixels: int) -> str:
@@ -144,6 +281,7 @@ def _read_pillow(path: Path, max_pixels: int) -> Picture:
         if im.format == "JPEG" and tables:
             quality = jpeg_quality_from_table(tables[min(tables)])
         im.load()
+        meta = _read_metadata(im, im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8))
         im = ImageOps.exif_transpose(im)
         mode = im.mode
         if mode == "P":
@@ -156,14 +294,14 @@ def _read_pillow(path: Path, max_pixels: int) -> Picture:
             im = im.convert("RGB")
         mode = im.mode
         if mode in ("L", "RGB", "LA", "RGBA"):
-            return replace(_split(np.asarray(im), 8, mode.endswith("A"), icc), jpeg_quality=quality)
+            return replace(_split(np.asarray(im), 8, mode.endswith("A"), icc), jpeg_quality=quality, meta=meta)
         if mode.startswith("I;16") or mode == "I":
             arr = np.asarray(im).astype(np.int64)
             if arr.min() < 0 or arr.max() > 65535:
                 raise ValueError(f"unsupported 32-bit integer image (values {arr.min()}..{arr.max()})")
-            return _split(arr.astype(np.uint16), 16, False, icc)
+            return replace(_split(arr.astype(np.uint16), 16, False, icc), meta=meta)
         if mode == "F":
-            return _split(np.asarray(im, dtype=np.float32), 16, False, icc)
+            return replace(_split(np.asarray(im, dtype=np.float32), 16, False, icc), meta=meta)
         raise ValueError(f"unsupported image mode {mode}")
 
 
@@ -199,11 +337,16 @@ def _read_checked(path: Path, max_pixels: int) -> Picture:
             if h * w > max_pixels:
                 raise ValueError(_over_limit(w, h, max_pixels))
             pic = _read_png16(path)
+            meta, icc = _header_metadata(path)
+            pic = replace(pic, meta=meta, icc_profile=icc)
         elif head[:4] in (b"II*\x00", b"MM\x00*"):
             with Image.open(path) as im:  # header only, to refuse bombs before decoding
                 if im.width * im.height > max_pixels:
                     raise ValueError(_over_limit(im.width, im.height, max_pixels))
             pic = _read_tiff(path)
+            if pic is not None:
+                meta, icc = _header_metadata(path)
+                pic = replace(pic, meta=meta, icc_profile=icc)
         if pic is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # over max_pixels: refused below
@@ -243,23 +386,21 @@ def _merge(pic: Picture, bit_depth: int, keep_alpha: bool) -> np.ndarray:
 def _write_any(tmp: str, fmt: str, pic: Picture, quality: int) -> None:
     if fmt in ("JPEG", "BMP") and pic.alpha is not None:
         warnings.warn(f"{fmt} cannot store alpha; it is dropped (write PNG, WebP or TIFF to keep it)", stacklevel=3)
+    h, w = pic.size
+    meta, exif = pic.meta, _exif_for(pic.meta, w, h)
     if fmt == "PNG" and pic.bit_depth == 16:
-        import png
-
-        arr = _merge(pic, 16, True)
-        planes = 1 if arr.ndim == 2 else arr.shape[-1]
-        writer = png.Writer(width=arr.shape[1], height=arr.shape[0], bitdepth=16,
-                            greyscale=planes in (1, 2), alpha=planes in (2, 4), compression=6)
-        with open(tmp, "wb") as f:
-            writer.write(f, arr.reshape(arr.shape[0], -1))
+        _write_png16(tmp, pic, exif)
         return
     if fmt == "TIFF":
         import tifffile
 
         arr = _merge(pic, pic.bit_depth, True)
         extra = "unassalpha" if pic.alpha is not None else None
+        geo = [(code, *_tiff_tag(code, values)) for code, values in meta.geo]
         tifffile.imwrite(tmp, arr, photometric="minisblack" if arr.ndim == 2 or arr.shape[-1] == 2 else "rgb",
-                         extrasamples=[extra] if extra else None, compression="zlib")
+                         extrasamples=[extra] if extra else None, compression="zlib",
+                         resolution=meta.dpi, resolutionunit="INCH" if meta.dpi else None,
+                         iccprofile=pic.icc_profile, extratags=[(c, t, n, v, True) for c, t, n, v in geo])
         return
     if pic.bit_depth == 16:
         warnings.warn(f"{fmt} stores 8 bits per channel; the 16-bit image is written as 8-bit", stacklevel=3)
@@ -269,9 +410,49 @@ def _write_any(tmp: str, fmt: str, pic: Picture, quality: int) -> None:
     kwargs: dict[str, object] = {}
     if pic.icc_profile and fmt in ("PNG", "JPEG", "WEBP"):
         kwargs["icc_profile"] = pic.icc_profile
+    if exif and fmt in ("PNG", "JPEG", "WEBP"):
+        kwargs["exif"] = exif
+    if meta.dpi and fmt in ("PNG", "JPEG", "BMP"):
+        kwargs["dpi"] = tuple(round(d) if fmt == "JPEG" else d for d in meta.dpi)
     if fmt in ("JPEG", "WEBP"):
         kwargs["quality"] = quality
     im.save(tmp, format=fmt, **kwargs)
+
+
+def _tiff_tag(code: int, values: tuple) -> tuple[int, int, object]:
+    """(TIFF type, count, value) for a GeoTIFF tag: keys are SHORTs, text ASCII, the rest DOUBLEs."""
+    if code == GEO_KEYS:
+        return 3, len(values), tuple(int(v) for v in values)
+    if code == GEO_ASCII:
+        text = values[0] if len(values) == 1 else "".join(map(str, values))
+        return 2, 0, str(text)
+    return 12, len(values), tuple(float(v) for v in values)
+
+
+def _write_png16(tmp: str, pic: Picture, exif: bytes | None) -> None:
+    """16-bit PNG with pypng (Pillow writes 16-bit colour as 8-bit), then its ICC, EXIF and dpi chunks."""
+    import io
+    import zlib
+
+    import png
+
+    arr = _merge(pic, 16, True)
+    planes = 1 if arr.ndim == 2 else arr.shape[-1]
+    dpi = pic.meta.dpi
+    ppm = {} if dpi is None else {"x_pixels_per_unit": round(dpi[0] / 0.0254),  # pHYs counts per metre
+                                  "y_pixels_per_unit": round(dpi[1] / 0.0254), "unit_is_meter": True}
+    writer = png.Writer(width=arr.shape[1], height=arr.shape[0], bitdepth=16, greyscale=planes in (1, 2),
+                        alpha=planes in (2, 4), compression=6, **ppm)
+    buf = io.BytesIO()
+    writer.write(buf, arr.reshape(arr.shape[0], -1))
+    chunks = list(png.Reader(bytes=buf.getvalue()).chunks())
+    extra = []
+    if pic.icc_profile:
+        extra.append((b"iCCP", b"ICC profile\x00\x00" + zlib.compress(pic.icc_profile)))
+    if exif:
+        extra.append((b"eXIf", exif[6:] if exif.startswith(b"Exif\x00\x00") else exif))
+    with open(tmp, "wb") as f:  # iCCP must come before the image data; eXIf may
+        png.write_chunks(f, chunks[:1] + extra + chunks[1:])
 
 
 def write_image(path: str | os.PathLike, pic: Picture, *, quality: int = 95) -> None:
