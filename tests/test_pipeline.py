@@ -203,3 +203,22 @@ def test_the_ensemble_runs_the_net_only_on_turns_that_keep_the_kernel(monkeypatc
     seen.clear()
     infer.super_resolve(net, lr, 2, gaussian_kernel(11, 1.5), cfg, device=torch.device("cpu"))
     assert len(seen) == 8
+
+
+def test_output_stays_within_the_inputs_range(photo, tiny_cfg):
+    # A low-contrast 16-bit scan (issue 37): sharpening must not ring out to 0 or full scale.
+    gray = photo[:40, :40].mean(-1)
+    scan = np.round(7196 + gray / gray.max() * (62451 - 7196)).astype(np.uint16)
+    out = solosr.upscale(scan, 2, config=tiny_cfg, kernel="bicubic").image
+    assert out.min() >= scan.min() and out.max() <= scan.max()
+    rgb = photo[:40, :40] * 0.5 + 0.25  # each channel keeps its own range
+    out = solosr.upscale(rgb, 2, config=tiny_cfg, kernel="bicubic").image
+    for c in range(3):
+        assert rgb[..., c].min() - 1e-6 <= out[..., c].min() and out[..., c].max() <= rgb[..., c].max() + 1e-6
+
+
+def test_within_input_range_clips_per_channel():
+    lr = torch.tensor([[[0.2, 0.4]], [[0.5, 0.9]]])
+    sr = torch.tensor([[[0.0, 0.3, 0.6]], [[0.4, 0.7, 1.0]]])
+    out = solosr.pipeline.within_input_range(sr, lr)
+    assert torch.allclose(out, torch.tensor([[[0.2, 0.3, 0.4]], [[0.5, 0.7, 0.9]]]))

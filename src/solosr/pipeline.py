@@ -209,6 +209,7 @@ def upscale(
             turns.append(ensemble_transforms(step_k, step_scale, infer_cfg))
             sr = super_resolve(net, sr, step_scale, step_k, infer_cfg, device=dev, progress=progress)
         timings["infer"] += time.perf_counter() - t0
+    sr = within_input_range(sr, lr)
     t0 = time.perf_counter()
     alpha = None
     if pic.alpha is not None:  # alpha is upscaled on its own, never fed to the network
@@ -222,6 +223,13 @@ def upscale(
         picture=out, kernel=k, scale=scale, config=used, device=str(dev),
         timings=timings, history=history, warnings=warnings_, estimate=estimate, turns=turns,
     )
+
+
+def within_input_range(sr: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+    """Each channel of `sr` (C,H,W) clipped to that channel's range in `lr`: measured PSNR-neutral, and a
+    low-contrast scan's ringing no longer reaches 0 or full scale (docs/studies/settings.md#output_range)."""
+    lo, hi = lr.amin(dim=(1, 2), keepdim=True), lr.amax(dim=(1, 2), keepdim=True)
+    return torch.minimum(torch.maximum(sr, lo), hi)
 
 
 def final_inference(cfg: RunConfig):
