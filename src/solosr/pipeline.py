@@ -144,10 +144,7 @@ def upscale(
         cfg = cfg.replace(method=method)
     if cfg.x4 not in X4_MODES:
         raise ValueError(f"unknown x4 mode {cfg.x4!r}; choose one of {', '.join(X4_MODES)}")
-    if isinstance(image, Picture):
-        pic, kind = image, "picture"
-    else:
-        pic, kind = picture_from_array(image)
+    pic, kind = (image, "picture") if isinstance(image, Picture) else picture_from_array(image)
     h, w = pic.size
     if min(h, w) < MIN_SIDE:
         raise ValueError(f"image of {w}x{h} is too small to super-resolve (at least {MIN_SIDE}x{MIN_SIDE})")
@@ -156,33 +153,66 @@ def upscale(
         progress("kernel", 0, 1)
     estimates: list[KernelEstimate] = []
     k = resolve_kernel(kernel, scale, pic.pixels, estimates, cfg.estimate)
-    timings: dict[str, float] = {"kernel": time.perf_counter() - t_start}
-    warnings_: list[str] = []
     estimate = estimates[0] if estimates else None
+    run = _Run(cfg, seed, dev, progress, timings={"kernel": time.perf_counter() - t_start})
     if estimate is not None and estimate.fallback:
-        warnings_.append(f"kernel estimation fell back to {estimate.fallback}")
-    cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate,
-                                                                                    pic.jpeg_quality)))
-
+        run.warnings.append(f"kernel estimation fell back to {estimate.fallback}")
+    run.cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate,
+                                                                                        pic.jpeg_quality)))
     lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
-    gen = torch.Generator().manual_seed(seed)
-    # x4 as two x2 steps with the x2 kernel: the x4 kernel is that kernel applied twice, and each step
-    # learns from an image four times the size of the direct x4 sons.
-    steps = [(scale, k)]
+    sr, used = _upscale_steps(lr, _steps(scale, k, kernel, kernel_x2, estimate, run.cfg), k, scale, run)
+    sr = within_input_range(sr, lr)
+    t0 = time.perf_counter()
+    alpha = None
+    if pic.alpha is not None:  # alpha is upscaled on its own, never fed to the network
+        alpha = imresize(torch.from_numpy(pic.alpha)[None], scale=scale)[0].clamp_(0, 1).numpy()
+    run.timings["infer"] += time.perf_counter() - t0
+    run.timings["total"] = time.perf_counter() - t_start
+
+    out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)
+    return Result(
+        image=out if kind == "picture" else picture_to_array(out, kind),
+        picture=out, kernel=k, scale=scale, config=used, device=str(dev),
+        timings=run.timings, history=run.history, warnings=run.warnings, estimate=estimate, turns=run.turns,
+    )
+
+
+@dataclass
+class _Run:
+    """What the steps of one `upscale` share and fill in."""
+
+    cfg: RunConfig
+    seed: int
+    dev: torch.device
+    progress: Progress | None
+    timings: dict[str, float]
+    history: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    turns: list[list[int]] = field(default_factory=list)
+
+
+def _steps(scale: int, k: np.ndarray, kernel, kernel_x2, estimate: KernelEstimate | None,
+           cfg: RunConfig) -> list[tuple[int, np.ndarray]]:
+    """The (scale, kernel) of each upscaling step. x4 as two x2 steps with the x2 kernel: the x4 kernel is
+    that kernel applied twice, and each step learns from an image four times the size of the direct x4 sons."""
     if scale == 4 and cfg.x4 in ("2x2", "2x2-reuse"):
         k2 = kernel_x2 if kernel_x2 is not None else (
             estimate.kernel_x2 if estimate is not None else bicubic_kernel(2) if _is_bicubic(kernel) else None)
         if k2 is not None:
-            steps = [(2, center_kernel(k2, 2))] * 2
-    history: list[dict] = []
-    turns: list[list[int]] = []
-    timings["train"] = timings["infer"] = 0.0
-    sr = lr
+            return [(2, center_kernel(k2, 2))] * 2
+    return [(scale, k)]
+
+
+def _upscale_steps(lr: torch.Tensor, steps: list[tuple[int, np.ndarray]], k: np.ndarray, scale: int,
+                   run: _Run) -> tuple[torch.Tensor, RunConfig]:
+    """Train and apply a network per step; returns the image and the configuration the first step trained."""
+    gen = torch.Generator().manual_seed(run.seed)
+    run.timings["train"] = run.timings["infer"] = 0.0
+    cfg, used, sr, net = run.cfg, run.cfg, lr, None
     for i, (step_scale, step_k) in enumerate(steps):
         t0 = time.perf_counter()
-        if i > 0 and cfg.x4 == "2x2-reuse":
-            step_history = []  # the first step's network again, on its own output
-        else:
+        step_history: list[dict] = []
+        if i == 0 or cfg.x4 != "2x2-reuse":  # "2x2-reuse": the first step's network again, on its own output
             anchor = None
             if i > 0:
                 # A later step learns from the earlier step's output, and there a net that learns can be the
@@ -191,38 +221,25 @@ def upscale(
                 cfg = cfg.replace(train=dataclasses.replace(cfg.train, restart_if_stuck=False),
                                   distill=dataclasses.replace(cfg.distill, warmup_iters=0))
                 anchor = Anchor(lr, k, scale)  # its student is made consistent with the input itself
-            net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, seed, gen, dev, progress,
-                                                          warnings_, anchor)
-        timings["train"] += time.perf_counter() - t0
+            net, step_history, cfg = _train_with_fallback(sr, step_k, step_scale, cfg, run.seed, gen, run.dev,
+                                                          run.progress, run.warnings, anchor)
+        run.timings["train"] += time.perf_counter() - t0
         if i == 0:
             used = cfg  # what Result.config shows: the first step's (a later step's drops the restart, warm-up)
         if len(steps) > 1:
             step_history = [{**e, "stage": f"step{i + 1}/{e.get('stage', '')}"} for e in step_history]
-        history += step_history
-        warnings_ += [e["stuck"] for e in step_history if "stuck" in e]
+        run.history += step_history
+        run.warnings += [e["stuck"] for e in step_history if "stuck" in e]
         t0 = time.perf_counter()
         if net is None:
             sr = imresize(sr, scale=step_scale).clamp_(0, 1)
-            turns.append([])
+            run.turns.append([])
         else:
             infer_cfg = final_inference(cfg)
-            turns.append(ensemble_transforms(step_k, step_scale, infer_cfg))
-            sr = super_resolve(net, sr, step_scale, step_k, infer_cfg, device=dev, progress=progress)
-        timings["infer"] += time.perf_counter() - t0
-    sr = within_input_range(sr, lr)
-    t0 = time.perf_counter()
-    alpha = None
-    if pic.alpha is not None:  # alpha is upscaled on its own, never fed to the network
-        alpha = imresize(torch.from_numpy(pic.alpha)[None], scale=scale)[0].clamp_(0, 1).numpy()
-    timings["infer"] += time.perf_counter() - t0
-    timings["total"] = time.perf_counter() - t_start
-
-    out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)
-    return Result(
-        image=out if kind == "picture" else picture_to_array(out, kind),
-        picture=out, kernel=k, scale=scale, config=used, device=str(dev),
-        timings=timings, history=history, warnings=warnings_, estimate=estimate, turns=turns,
-    )
+            run.turns.append(ensemble_transforms(step_k, step_scale, infer_cfg))
+            sr = super_resolve(net, sr, step_scale, step_k, infer_cfg, device=run.dev, progress=run.progress)
+        run.timings["infer"] += time.perf_counter() - t0
+    return sr, used
 
 
 def within_input_range(sr: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
