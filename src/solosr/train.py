@@ -8,7 +8,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -95,80 +95,128 @@ def train_network(
     its initial weights, once, with at least RESTART_WARMUP iterations of warm-up; if it is stuck
     again, that evaluation's history entry says so under "stuck".
     """
-    step: Callable[..., dict[str, torch.Tensor]] = step_losses or reconstruction_losses
     max_iters = cfg.max_iters
     if cfg.pixels_per_iter > 0:
         max_iters = min(max_iters, max(cfg.min_iters, round(sampler.pixels / cfg.pixels_per_iter)))
-    groups = param_groups or [{"params": list(net.parameters())}]
-    history: list[dict] = []
-    val_in, val_up, val_out = (as_input(t, device) for t in val_pair)
-    interpolation_l1 = float(F.l1_loss(val_up.float(), val_out.float()))
+    run = _Training(net, sampler, _Validation(val_pair, device, cfg.amp), cfg, max_iters, stage, device,
+                    step_losses or reconstruction_losses, param_groups or [{"params": list(net.parameters())}],
+                    draw_pairs, progress)
     initial = {k: v.detach().clone() for k, v in net.state_dict().items()} if cfg.restart_if_stuck else None
-    check_from = stuck_check_iter(max_iters)
     net.train()
-    t_start = time.perf_counter()
     for attempt in (1, 2):
-        opt = Adam([dict(g, lr=cfg.lr * g.get("lr_scale", 1.0)) for g in groups])
-        policy = PlateauPolicy(cfg)
-        lr = cfg.lr
-        sums: dict[str, float] = {}
-        count = 0
-        checked = stuck = False
-        warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
-        for it in range(1, max_iters + 1):
-            factor = it / warmup if it <= warmup else 1.0
-            for g in opt.param_groups:
-                g["lr"] = lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters, warmup)
-            son, son_up, father = (as_input(t, device) for t in sampler.sample()) if draw_pairs else (None,) * 3
-            with autocast(device, cfg.amp):
-                losses = step(net, son, son_up, father)
-            total = losses["loss"]
-            if not torch.isfinite(total):
-                raise TrainingDiverged(f"{stage}: loss became {total.item()} at iteration {it}")
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach())
-            count += 1
-            if it % cfg.eval_every == 0 or it == max_iters:
-                val = evaluate(net, val_in, val_up, val_out, device, cfg.amp)
-                entry: dict[str, Any] = {"iter": it, "lr": lr, "val_l1": val, **{k: s / count for k, s in sums.items()}}
-                history.append(entry)
-                sums, count = {}, 0
-                if cfg.restart_if_stuck and not checked and check_from <= it < max_iters:
-                    checked = True
-                    stuck = val > interpolation_l1 * (1 - STUCK_MARGIN)
-                    if stuck and attempt == 1:
-                        entry["restarted"] = (f"no better than interpolation after {it} iterations "
-                                              f"(validation L1 {val:.4f} vs {interpolation_l1:.4f})")
-                        log.info("%s: %s; training again on other crops", stage, entry["restarted"])
-                        break
-                    if stuck:
-                        entry["stuck"] = (f"{stage}: no better than interpolation after {it} iterations, "
-                                          "twice; the result is close to interpolation")
-                        log.info(entry["stuck"])  # `upscale` passes it on in Result.warnings
-                new_lr = policy.update(val, it, lr)
-                if new_lr != lr:
-                    lr = new_lr
-                    log.debug("%s: lr -> %.2e at iteration %d", stage, lr, it)
-                    if lr < cfg.lr_min:
-                        if progress:
-                            progress(stage, max_iters, max_iters)
-                        break
-            if progress and (it % 10 == 0 or it == max_iters):
-                progress(stage, it, max_iters)
-            if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
-                history.append({"iter": it, "lr": lr, "val_l1": evaluate(net, val_in, val_up, val_out, device, cfg.amp),
-                                **{k: s / max(count, 1) for k, s in sums.items()}, "stopped": "time budget"})
-                break
-        if not (stuck and attempt == 1) or (cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds):
+        if not run.attempt(attempt) or run.out_of_time():
             break
         assert initial is not None  # a restart happens only with restart_if_stuck, which keeps them
         net.load_state_dict(initial)  # the sampler has moved on: this try sees other crops
         net.train()
     net.eval()
-    return history
+    return run.history
+
+
+class _Validation:
+    """The validation pair on the device, and the L1 interpolation alone reaches on it."""
+
+    def __init__(self, pair: tuple[torch.Tensor, torch.Tensor, torch.Tensor], device: torch.device, amp: bool):
+        self.inp, self.up, self.out = (as_input(t, device) for t in pair)
+        self.device, self.amp = device, amp
+        self.interpolation_l1 = float(F.l1_loss(self.up.float(), self.out.float()))
+
+    def __call__(self, net: nn.Module) -> float:
+        return evaluate(net, self.inp, self.up, self.out, self.device, self.amp)
+
+
+@dataclass
+class _Training:
+    """One `train_network` call: its settings, and the history its attempts fill in."""
+
+    net: nn.Module
+    sampler: PairSampler
+    val: _Validation
+    cfg: TrainConfig
+    max_iters: int
+    stage: str
+    device: torch.device
+    step: Callable[..., dict[str, torch.Tensor]]
+    groups: list[dict]
+    draw_pairs: bool
+    progress: Progress | None
+    history: list[dict] = field(default_factory=list)
+    t_start: float = field(default_factory=time.perf_counter)
+
+    def out_of_time(self) -> bool:
+        return bool(self.cfg.max_seconds) and time.perf_counter() - self.t_start > self.cfg.max_seconds
+
+    def attempt(self, attempt: int) -> bool:
+        """Train from the net's current weights; True when it was stuck at its check and should restart."""
+        cfg, max_iters = self.cfg, self.max_iters
+        opt = Adam([dict(g, lr=cfg.lr * g.get("lr_scale", 1.0)) for g in self.groups])
+        self.policy, self.lr, self.checked = PlateauPolicy(cfg), cfg.lr, False
+        sums: dict[str, float] = {}
+        count = 0
+        warmup = cfg.warmup_iters if attempt == 1 else max(cfg.warmup_iters, RESTART_WARMUP)
+        for it in range(1, max_iters + 1):
+            factor = it / warmup if it <= warmup else 1.0
+            for g in opt.param_groups:
+                g["lr"] = self.lr * g.get("lr_scale", 1.0) * factor * _delayed(g.get("delay", 0.0), it, max_iters,
+                                                                                warmup)
+            for k, v in self._step(opt, it).items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            count += 1
+            if it % cfg.eval_every == 0 or it == max_iters:
+                entry: dict[str, Any] = {"iter": it, "lr": self.lr, "val_l1": self.val(self.net),
+                                         **{k: s / count for k, s in sums.items()}}
+                self.history.append(entry)
+                sums, count = {}, 0
+                verdict = self._after_evaluation(entry, it, attempt)
+                if verdict == "restart":
+                    return True
+                if verdict == "done":
+                    if self.progress:
+                        self.progress(self.stage, max_iters, max_iters)
+                    break
+            if self.progress and (it % 10 == 0 or it == max_iters):
+                self.progress(self.stage, it, max_iters)
+            if self.out_of_time():
+                self.history.append({"iter": it, "lr": self.lr, "val_l1": self.val(self.net),
+                                     **{k: s / max(count, 1) for k, s in sums.items()}, "stopped": "time budget"})
+                break
+        return False
+
+    def _step(self, opt: "Adam", it: int) -> dict[str, torch.Tensor]:
+        """One optimisation step on a fresh internal pair; returns its losses."""
+        pair = (as_input(t, self.device) for t in self.sampler.sample()) if self.draw_pairs else (None,) * 3
+        son, son_up, father = pair
+        with autocast(self.device, self.cfg.amp):
+            losses = self.step(self.net, son, son_up, father)
+        total = losses["loss"]
+        if not torch.isfinite(total):
+            raise TrainingDiverged(f"{self.stage}: loss became {total.item()} at iteration {it}")
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        return losses
+
+    def _after_evaluation(self, entry: dict[str, Any], it: int, attempt: int) -> str | None:
+        """The stuck check (once, from `stuck_check_iter`) and the lr policy: "restart", "done" or None."""
+        cfg, val = self.cfg, entry["val_l1"]
+        if cfg.restart_if_stuck and not self.checked and stuck_check_iter(self.max_iters) <= it < self.max_iters:
+            self.checked = True
+            if val > self.val.interpolation_l1 * (1 - STUCK_MARGIN):
+                if attempt == 1:
+                    entry["restarted"] = (f"no better than interpolation after {it} iterations "
+                                          f"(validation L1 {val:.4f} vs {self.val.interpolation_l1:.4f})")
+                    log.info("%s: %s; training again on other crops", self.stage, entry["restarted"])
+                    return "restart"
+                entry["stuck"] = (f"{self.stage}: no better than interpolation after {it} iterations, "
+                                  "twice; the result is close to interpolation")
+                log.info(entry["stuck"])  # `upscale` passes it on in Result.warnings
+        new_lr = self.policy.update(val, it, self.lr)
+        if new_lr != self.lr:
+            self.lr = new_lr
+            log.debug("%s: lr -> %.2e at iteration %d", self.stage, new_lr, it)
+            if new_lr < cfg.lr_min:
+                return "done"
+        return None
 
 
 class Adam:
