@@ -248,21 +248,7 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
     ray = import_ray()
     if not todo:
         return
-    started = False
-    if not ray.is_initialized():
-        options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-        try:
-            with warnings.catch_warnings():  # Ray's own warnings repeat what the one-line error says
-                warnings.simplefilter("ignore")
-                if address:
-                    ray.init(address=address, **options)
-                else:  # a private one-machine cluster, on loopback only
-                    ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
-        except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...: one line
-            where = f"the Ray cluster at {address}" if address else "a local Ray"
-            why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-            raise ValueError(f"cannot start or join {where} ({why})") from None
-        started = True
+    started = _join_ray(ray, address)
     try:
         gpus = 1 if settings.device == "cuda" else 0
         task = ray.remote(num_cpus=threads, num_gpus=gpus, max_retries=RAY_MAX_RETRIES, retry_exceptions=False)(_ray_task)
@@ -294,23 +280,46 @@ def run_ray(todo: list, settings: Settings, threads: int = 1, address: str | Non
             for ref in ready:
                 finished += 1
                 src, dst = pending.pop(ref)
-                try:
-                    outcome = ray.get(ref)
-                except ray.exceptions.RayTaskError as e:  # the task raised (not retried): its own error
-                    cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else e
-                    why = str(cause).splitlines()[0] if str(cause) else ""
-                    outcome = Outcome(error=f"{src}: {cause.__class__.__name__}{': ' + why if why else ''}")
-                except Exception as e:  # the worker or its node was lost, and so were the retries
-                    why = str(e).splitlines()[0] if str(e) else ""
-                    outcome = Outcome(error=f"{src}: task lost {RAY_MAX_RETRIES + 1} times ({e.__class__.__name__}"
-                                            f"{': ' + why if why else ''})")
-                else:
-                    if outcome.error is None:
-                        outcome = _write_sent_files(src, dst, outcome, settings.report)
-                yield src, dst, outcome
+                yield src, dst, _ray_outcome(ray, ref, src, dst, settings)
     finally:
         if started:
             ray.shutdown()
+
+
+def _join_ray(ray, address: str | None) -> bool:
+    """Join the cluster at `address`, or start a local Ray, unless one is running; True if this call did."""
+    if ray.is_initialized():
+        return False
+    options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        with warnings.catch_warnings():  # Ray's own warnings repeat what the one-line error says
+            warnings.simplefilter("ignore")
+            if address:
+                ray.init(address=address, **options)
+            else:  # a private one-machine cluster, on loopback only
+                ray.init(num_cpus=os.cpu_count() or 1, _node_ip_address="127.0.0.1", **options)
+    except Exception as e:  # noqa: BLE001 - Ray raises ConnectionError, RuntimeError, ...: one line
+        where = f"the Ray cluster at {address}" if address else "a local Ray"
+        why = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+        raise ValueError(f"cannot start or join {where} ({why})") from None
+    return True
+
+
+def _ray_outcome(ray, ref, src: Path, dst: Path, settings: Settings) -> Outcome:
+    """A finished task's outcome, its files written by the driver; a task that raised or was lost, one line."""
+    try:
+        outcome = ray.get(ref)
+    except ray.exceptions.RayTaskError as e:  # the task raised (not retried): its own error
+        cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else e
+        why = str(cause).splitlines()[0] if str(cause) else ""
+        return Outcome(error=f"{src}: {cause.__class__.__name__}{': ' + why if why else ''}")
+    except Exception as e:  # noqa: BLE001 - the worker or its node was lost, and so were the retries
+        why = str(e).splitlines()[0] if str(e) else ""
+        return Outcome(error=f"{src}: task lost {RAY_MAX_RETRIES + 1} times ({e.__class__.__name__}"
+                             f"{': ' + why if why else ''})")
+    if outcome.error is None:
+        outcome = _write_sent_files(src, dst, outcome, settings.report)
+    return outcome
 
 
 # --- the whole batch -----------------------------------------------------------------------------------

@@ -120,20 +120,9 @@ def _ray_hooks(todo: list, args, mode: str | None) -> dict:
 def cmd_upscale(args) -> int:
     scale = check_scale(args.scale)
     cfg = _upscale_config(args, scale)
-    if args.engine == "ray":
-        import_ray()  # without Ray: how to install it, before any work
-        if args.jobs > 1:
-            print("solosr: warning: --jobs is for --engine local; Ray runs as many images at once as the cluster "
-                  "has CPUs for (each image's with --threads)", file=sys.stderr)
-    elif args.address:
-        raise CliError("--address is for --engine ray")
+    _check_engine(args)
     if args.kernel not in ("bicubic", "auto"):
-        # Read once: a bad kernel file fails before any image is touched, and its warnings come once.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            args.kernel = resolve_kernel(args.kernel, scale)
-        for w in caught:
-            print(f"solosr: warning: {w.message}", file=sys.stderr)
+        args.kernel = _read_kernel_once(args.kernel, scale)
     inputs = expand_inputs(args.inputs)
     if not inputs:
         raise CliError("no input images found")
@@ -161,16 +150,42 @@ def cmd_upscale(args) -> int:
         if not args.quiet:
             t = outcome.timings
             print(f"{src} -> {dst}  ({t['total']:.1f} s: train {t['train']:.1f}, infer {t['infer']:.1f})", flush=True)
+    if len(inputs) > 1 or summary.failed or summary.skipped:
+        _print_summary(summary, args.quiet)
+    return 1 if summary.failed else 0
+
+
+def _check_engine(args) -> None:
+    """Ray's options only with Ray; without Ray installed, how to install it, before any work."""
+    if args.engine == "ray":
+        import_ray()
+        if args.jobs > 1:
+            print("solosr: warning: --jobs is for --engine local; Ray runs as many images at once as the cluster "
+                  "has CPUs for (each image's with --threads)", file=sys.stderr)
+    elif args.address:
+        raise CliError("--address is for --engine ray")
+
+
+def _read_kernel_once(kernel: str, scale: int) -> np.ndarray:
+    """A kernel file read once: a bad one fails before any image is touched, and its warnings come once."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        k = resolve_kernel(kernel, scale)
+    for w in caught:
+        print(f"solosr: warning: {w.message}", file=sys.stderr)
+    return k
+
+
+def _print_summary(summary, quiet: bool) -> None:
     done, failed, skipped = summary.done, summary.failed, summary.skipped
-    if len(inputs) > 1 or failed or skipped:
-        if not args.quiet or failed:
-            print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
-            for src, why in failed:
-                print(f"  failed: {why if str(src) in why else f'{src}: {why}'}", file=sys.stderr)
-            if not args.quiet:
-                for src, why in skipped:
-                    print(f"  skipped: {src}: {why}", file=sys.stderr)
-    return 1 if failed else 0
+    if quiet and not failed:
+        return
+    print(f"solosr: {len(done)} done, {len(failed)} failed, {len(skipped)} skipped", file=sys.stderr)
+    for src, why in failed:
+        print(f"  failed: {why if str(src) in why else f'{src}: {why}'}", file=sys.stderr)
+    if not quiet:
+        for src, why in skipped:
+            print(f"  skipped: {src}: {why}", file=sys.stderr)
 
 
 def _check_writable_file(path: Path, suffixes, what: str) -> None:
