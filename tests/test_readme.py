@@ -5,7 +5,6 @@ import shlex
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from solosr import config
@@ -40,5 +39,3 @@ def test_readme_python_sample_runs(tmp_path, monkeypatch, photo):
     summary = scope["summary"]
     assert [p.name for p in summary.done] == ["a_x2.png"] and not summary.failed
     assert Image.open("out/a_x2.png").size == (80, 96)
-
-pytest.importorskip  # noqa: B018 - (pytest is used for the fixtures above)
