@@ -371,8 +371,10 @@ def _read_checked(path: Path, max_pixels: int) -> Picture:
 
 
 def _to_integer(a: np.ndarray, bit_depth: int) -> np.ndarray:
-    top = 2**bit_depth - 1
-    return np.round(np.clip(a, 0, 1) * top).astype(np.uint16 if bit_depth == 16 else np.uint8)
+    t = np.clip(a, 0, 1)  # one float copy, then in place: a large output's peak memory
+    t *= 2**bit_depth - 1
+    np.round(t, out=t)
+    return t.astype(np.uint16 if bit_depth == 16 else np.uint8)
 
 
 def _merge(pic: Picture, bit_depth: int, keep_alpha: bool) -> np.ndarray:

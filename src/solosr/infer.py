@@ -56,13 +56,15 @@ def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int =
 
 
 @torch.no_grad()
-def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: int, iters: int) -> torch.Tensor:
-    """Nudge (C,H,W) `sr` so that degrading it with `kernel` gives back (C,h,w) `lr` (Irani & Peleg)."""
+def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: int, iters: int, *,
+                 in_place: bool = False) -> torch.Tensor:
+    """Nudge (C,H,W) `sr` so that degrading it with `kernel` gives back (C,h,w) `lr` (Irani & Peleg).
+    `in_place` updates `sr` itself: a full-size copy less at the image's peak memory."""
     k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))
-    sr = sr[None]
+    sr = sr[None] if in_place else sr[None].clone()
     for _ in range(iters):
         residual = lr[None] - degrade(sr, k, scale)
-        sr = sr + imresize(residual, scale=scale, size=sr.shape[-2:])
+        sr.add_(imresize(residual, scale=scale, size=sr.shape[-2:]))
     return sr[0]
 
 
@@ -106,7 +108,7 @@ def super_resolve(net: torch.nn.Module, lr: torch.Tensor, scale: int, kernel: np
                                          on_tile=on_tile if progress else None), t)
         acc = out if acc is None else acc.add_(out)
     assert acc is not None  # ensemble_transforms gives at least the identity
-    sr = acc / len(transforms)
+    sr = acc.div_(len(transforms))
     if cfg.backprojection_iters:
-        sr = back_project(sr, lr, kernel, scale, cfg.backprojection_iters)
+        sr = back_project(sr, lr, kernel, scale, cfg.backprojection_iters, in_place=True)
     return sr.clamp_(0, 1)

@@ -243,10 +243,10 @@ def _upscale_steps(lr: torch.Tensor, steps: list[tuple[int, np.ndarray]], k: np.
 
 
 def within_input_range(sr: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
-    """Each channel of `sr` (C,H,W) clipped to that channel's range in `lr`: measured PSNR-neutral, and a
+    """Each channel of `sr` (C,H,W) clipped, in place, to that channel's range in `lr`: PSNR-neutral, and a
     low-contrast scan's ringing no longer reaches 0 or full scale (docs/studies/settings.md#output_range)."""
     lo, hi = lr.amin(dim=(1, 2), keepdim=True), lr.amax(dim=(1, 2), keepdim=True)
-    return torch.minimum(torch.maximum(sr, lo), hi)
+    return sr.clamp_(lo, hi)
 
 
 def final_inference(cfg: RunConfig):
