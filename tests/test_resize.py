@@ -60,3 +60,18 @@ def test_imresize_keeps_batch_and_dtype():
     y = imresize(x, scale=2)
     assert y.shape == (2, 3, 20, 24) and y.dtype == torch.float64
     assert torch.allclose(y[1], imresize(x[1], scale=2))
+
+
+@pytest.mark.parametrize("shape,size,stride", [((1, 3, 101, 77), 11, 2), ((2, 1, 64, 65), 13, 4), ((1, 3, 50, 40), 5, 1)])
+def test_blur_in_bands_equals_blur_whole(monkeypatch, shape, size, stride):
+    import torch.nn.functional as F
+
+    from solosr import resize
+
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(0))
+    k = torch.rand(size, size, generator=torch.Generator().manual_seed(1))
+    k /= k.sum()
+    pad = (size // 2, size - 1 - size // 2)
+    whole = F.conv2d(pad_symmetric(x, *pad, *pad), k.expand(shape[1], 1, size, size), stride=stride, groups=shape[1])
+    monkeypatch.setattr(resize, "BLUR_BAND_ELEMENTS", 500)  # bands of a few rows each
+    assert torch.equal(resize.blur(x, k, stride), whole)
