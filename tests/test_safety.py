@@ -204,3 +204,18 @@ def test_reading_a_16bit_png_leaves_no_file_open(tmp_path):
         pic = read_image(src)
         gc.collect()
     assert pic.bit_depth == 16 and not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def test_large_input_that_needs_more_memory_than_is_free_is_warned(capsys, monkeypatch):
+    from solosr import progress
+    from solosr.imageio import Picture
+
+    large = Picture(np.zeros((2000, 3000, 1), np.float32))
+    assert 1.5 < progress.rough_memory_gib(2000, 3000, 2) < 2.5  # 1864 MiB measured (fast_engine.md, section 8)
+    monkeypatch.setattr(progress, "available_memory_gib", lambda: 64.0)
+    StageBar("scan.tif", None).announce(large, 2, None)
+    assert capsys.readouterr().err == ""  # quiet, and enough memory: nothing
+    monkeypatch.setattr(progress, "available_memory_gib", lambda: 1.0)
+    StageBar("scan.tif", None).announce(large, 2, None)  # quiet still warns
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("solosr: warning: scan.tif: needs roughly 1.8 GiB") and "1.0 GiB is free" in line

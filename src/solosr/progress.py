@@ -21,6 +21,29 @@ _ESTIMATE_PER_HR_MP_S = 4.3
 LARGE_INPUT_PIXELS = 2_000_000
 
 
+# Peak memory: about this much plus this much per output megapixel (3000x2000 and 2000x2000 at x2, the fast
+# preset, docs/studies/fast_engine.md section 8).
+_MEMORY_BASE_MIB = 900.0
+_MEMORY_PER_OUTPUT_MP_MIB = 39.0
+
+
+def rough_memory_gib(h: int, w: int, scale: int) -> float:
+    """About the peak memory of one h x w input at `scale` (fast preset), in GiB."""
+    return (_MEMORY_BASE_MIB + _MEMORY_PER_OUTPUT_MP_MIB * h * w * scale * scale / 1e6) / 1024
+
+
+def available_memory_gib() -> float | None:
+    """Memory the system can give without swapping (Linux's MemAvailable), in GiB; None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024**2
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def rough_seconds(h: int, w: int, scale: int, threads: int) -> float:
     """About how long the fast preset takes for an h x w input on `threads` AVX2 cores (no bf16)."""
     serial = _ESTIMATE_FIXED_S[scale] + _ESTIMATE_PER_HR_MP_S * h * w * scale * scale / 1e6
@@ -39,16 +62,23 @@ class StageBar:
         self.t_stage, self.t_line = 0.0, 0.0
 
     def announce(self, pic: Picture, scale: int, cfg) -> None:
-        """Before the work: the input's size and, for a large one, about how long it will take."""
+        """Before the work: for a large input, about how long it will take and how much memory; a warning
+        (even when quiet) where that memory is more than the system has free."""
         h, w = pic.size
-        if self.mode is None or h * w < LARGE_INPUT_PIXELS:
+        if h * w < LARGE_INPUT_PIXELS:
             return
         import torch
 
-        minutes = rough_seconds(h, w, scale, torch.get_num_threads()) / 60
-        print(f"solosr: {self.label}: {w}x{h} ({h * w / 1e6:.1f} MP) -> x{scale}: a large input; roughly "
-              f"{minutes:.0f} min with the fast preset on {torch.get_num_threads()} AVX2 threads "
-              f"(less with bf16 or a GPU, more with a slower preset)", file=sys.stderr, flush=True)
+        need, free = rough_memory_gib(h, w, scale), available_memory_gib()
+        if self.mode is not None:
+            minutes = rough_seconds(h, w, scale, torch.get_num_threads()) / 60
+            print(f"solosr: {self.label}: {w}x{h} ({h * w / 1e6:.1f} MP) -> x{scale}: a large input; roughly "
+                  f"{minutes:.0f} min and {need:.1f} GiB of memory with the fast preset on "
+                  f"{torch.get_num_threads()} AVX2 threads (less time with bf16 or a GPU, more with a slower "
+                  f"preset)", file=sys.stderr, flush=True)
+        if free is not None and need > free:
+            print(f"solosr: warning: {self.label}: needs roughly {need:.1f} GiB of memory and {free:.1f} GiB is "
+                  f"free: the run may be stopped for lack of memory", file=sys.stderr, flush=True)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if self.mode == "bar":
