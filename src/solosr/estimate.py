@@ -294,6 +294,25 @@ def fit_gaussian_by_recurrence(obj: RecurrenceObjective, size: int, scale: int, 
     return _gaussian_from_params(winner["params"], size, scale), history
 
 
+def refine_by_recurrence(lum: np.ndarray, k: np.ndarray, step: int, cfg: EstimateConfig, rng: np.random.Generator,
+                         history: list[dict]) -> np.ndarray:
+    """The nonparametric iteration from `k` until it stops moving (or `cfg.iters`); appends to `history`."""
+    ksize = k.shape[0]
+    queries, _ = _select_queries(lum, cfg, rng)
+    D = _difference_operator(ksize)
+    yy, xx = np.mgrid[0:ksize, 0:ksize] - (ksize // 2 + (step - 1) / 2)
+    reg = (D.T @ D, np.diag(((yy**2 + xx**2) / ksize**2).reshape(-1)))
+    for it in range(cfg.iters):
+        k_raw, err = _recurrence_step(lum, k, step, cfg, queries, rng, reg)
+        k_new = center_kernel(np.clip(k_raw, 0, None), step)
+        change = float(np.abs(k_new - k).sum())
+        history.append({"iter": it + 1, "match_error": err, "change": change})
+        k = k_new
+        if change < 1e-3:
+            break
+    return k
+
+
 def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = None) -> KernelEstimate:
     """Estimate the SR kernel of `lr` ((H,W[,C]) float in [0,1]) for `scale` (2, 3 or 4).
 
@@ -348,18 +367,7 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
     if cfg.method in ("gaussian", "gaussian+recurrence"):
         k, history = fit_gaussian_by_recurrence(obj, ksize, step, cfg.fit_evals)
     if cfg.method in ("recurrence", "gaussian+recurrence"):
-        queries, _ = _select_queries(lum, cfg, rng)
-        D = _difference_operator(ksize)
-        yy, xx = np.mgrid[0:ksize, 0:ksize] - (ksize // 2 + (step - 1) / 2)
-        reg = (D.T @ D, np.diag(((yy**2 + xx**2) / ksize**2).reshape(-1)))
-        for it in range(cfg.iters):
-            k_raw, err = _recurrence_step(lum, k, step, cfg, queries, rng, reg)
-            k_new = center_kernel(np.clip(k_raw, 0, None), step)
-            change = float(np.abs(k_new - k).sum())
-            history.append({"iter": it + 1, "match_error": err, "change": change})
-            k = k_new
-            if change < 1e-3:
-                break
+        k = refine_by_recurrence(lum, k, step, cfg, rng, history)
     final_err = obj(k)
     # Confidence: how sharply the recurrence distance singles out this kernel, from the relative gain
     # over the starting Gaussian and the image's texture (flat images say little about their kernel).

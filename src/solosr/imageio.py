@@ -321,36 +321,42 @@ def read_image(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
         Image.MAX_IMAGE_PIXELS = pillow_limit
 
 
-def _read_checked(path: Path, max_pixels: int) -> Picture:
-    try:
-        if not path.exists():
-            raise ValueError("no such file")
-        if path.is_dir():
-            raise ValueError("is a directory")
-        if path.stat().st_size == 0:
-            raise ValueError("empty file")
-        with open(path, "rb") as f:
-            head = f.read(32)
-        pic = None
-        if _png_bit_depth(head) == 16:
-            h, w = _png_size(head)
-            if h * w > max_pixels:
-                raise ValueError(_over_limit(w, h, max_pixels))
-            pic = _read_png16(path)
+def _decode(path: Path, max_pixels: int) -> Picture:
+    """The file's pixels and metadata, by format; raises whatever its reader raises."""
+    if not path.exists():
+        raise ValueError("no such file")
+    if path.is_dir():
+        raise ValueError("is a directory")
+    if path.stat().st_size == 0:
+        raise ValueError("empty file")
+    with open(path, "rb") as f:
+        head = f.read(32)
+    pic = None
+    if _png_bit_depth(head) == 16:
+        h, w = _png_size(head)
+        if h * w > max_pixels:
+            raise ValueError(_over_limit(w, h, max_pixels))
+        pic = _read_png16(path)
+        meta, icc = _header_metadata(path)
+        pic = replace(pic, meta=meta, icc_profile=icc)
+    elif head[:4] in (b"II*\x00", b"MM\x00*"):
+        with Image.open(path) as im:  # header only, to refuse bombs before decoding
+            if im.width * im.height > max_pixels:
+                raise ValueError(_over_limit(im.width, im.height, max_pixels))
+        pic = _read_tiff(path)
+        if pic is not None:
             meta, icc = _header_metadata(path)
             pic = replace(pic, meta=meta, icc_profile=icc)
-        elif head[:4] in (b"II*\x00", b"MM\x00*"):
-            with Image.open(path) as im:  # header only, to refuse bombs before decoding
-                if im.width * im.height > max_pixels:
-                    raise ValueError(_over_limit(im.width, im.height, max_pixels))
-            pic = _read_tiff(path)
-            if pic is not None:
-                meta, icc = _header_metadata(path)
-                pic = replace(pic, meta=meta, icc_profile=icc)
-        if pic is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # over max_pixels: refused below
-                pic = _read_pillow(path, max_pixels)
+    if pic is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # over max_pixels: refused below
+            pic = _read_pillow(path, max_pixels)
+    return pic
+
+
+def _read_checked(path: Path, max_pixels: int) -> Picture:
+    try:
+        pic = _decode(path, max_pixels)
     except ImageError:
         raise
     except UnidentifiedImageError:
