@@ -222,3 +222,16 @@ def test_within_input_range_clips_per_channel():
     sr = torch.tensor([[[0.0, 0.3, 0.6]], [[0.4, 0.7, 1.0]]])
     out = solosr.pipeline.within_input_range(sr, lr)
     assert torch.allclose(out, torch.tensor([[[0.2, 0.3, 0.4]], [[0.5, 0.7, 0.9]]]))
+
+
+@pytest.mark.parametrize("h,w,scale,H,W", [(150, 40, 2, 300, 80), (129, 33, 4, 516, 132), (130, 20, 2, 259, 40)])
+def test_back_projection_in_bands_equals_the_whole_image(monkeypatch, h, w, scale, H, W):
+    from solosr import infer
+    from solosr.resize import imresize
+
+    residual = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0)) - 0.5
+    base = torch.rand(1, 3, H, W, generator=torch.Generator().manual_seed(1))
+    monkeypatch.setattr(infer, "BAND_LR_ROWS", 16)
+    banded = base.clone()
+    infer._add_upscaled(banded, residual, scale)
+    assert torch.equal(banded, base + imresize(residual, scale=scale, size=(H, W)))

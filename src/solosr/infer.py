@@ -64,8 +64,30 @@ def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: 
     sr = sr[None] if in_place else sr[None].clone()
     for _ in range(iters):
         residual = lr[None] - degrade(sr, k, scale)
-        sr.add_(imresize(residual, scale=scale, size=sr.shape[-2:]))
+        _add_upscaled(sr, residual, scale)
     return sr[0]
+
+
+BAND_LR_ROWS = 64  # the upscaled residual is added in bands of this many LR rows: a band's memory, not the image's
+
+
+def _add_upscaled(sr: torch.Tensor, residual: torch.Tensor, scale: int) -> None:
+    """sr += imresize(residual) to sr's size, in bands of rows. Each band is resized from its rows and
+    MARGIN more each side (the cubic's reach), so it equals the whole image's resize where it is kept."""
+    h, (H, W) = residual.shape[-2], sr.shape[-2:]
+    if h <= BAND_LR_ROWS:
+        sr.add_(imresize(residual, scale=scale, size=(H, W)))
+        return
+    margin = 4  # LR rows: the cubic's 2 and the symmetric padding's edge
+    for r0 in range(0, h, BAND_LR_ROWS):
+        r1 = min(h, r0 + BAND_LR_ROWS)
+        a, b = max(0, r0 - margin), min(h, r1 + margin)
+        # Output rows of the band, where the whole image's would be: [a*s, b*s) but the last band
+        # reaches H, which can be short of h*s only when the image's size was not a multiple of s.
+        rows = min(b * scale, H) - a * scale
+        band = imresize(residual[..., a:b, :], scale=scale, size=(rows, W))
+        y0, y1 = r0 * scale, min(r1 * scale, H)
+        sr[..., y0:y1, :].add_(band[..., y0 - a * scale:y1 - a * scale, :])
 
 
 def kernel_symmetries(kernel: np.ndarray, scale: int, tolerance: float) -> list[int]:
