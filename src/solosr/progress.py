@@ -23,8 +23,8 @@ LARGE_INPUT_PIXELS = 2_000_000
 
 # Peak memory: about this much plus this much per output megapixel (3000x2000 and 2000x2000 at x2, the fast
 # preset, docs/studies/fast_engine.md section 8).
-_MEMORY_BASE_MIB = 900.0
-_MEMORY_PER_OUTPUT_MP_MIB = 39.0
+_MEMORY_BASE_MIB = 950.0
+_MEMORY_PER_OUTPUT_MP_MIB = 18.5
 
 
 def rough_memory_gib(h: int, w: int, scale: int) -> float:
