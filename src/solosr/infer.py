@@ -73,12 +73,12 @@ BAND_LR_ROWS = 64  # the upscaled residual is added in bands of this many LR row
 
 def _add_upscaled(sr: torch.Tensor, residual: torch.Tensor, scale: int) -> None:
     """sr += imresize(residual) to sr's size, in bands of rows. Each band is resized from its rows and
-    MARGIN more each side (the cubic's reach), so it equals the whole image's resize where it is kept."""
+    4 more each side (the cubic's reach of 2, with room), so it equals the whole image's resize where kept."""
     h, (H, W) = residual.shape[-2], sr.shape[-2:]
     if h <= BAND_LR_ROWS:
         sr.add_(imresize(residual, scale=scale, size=(H, W)))
         return
-    margin = 4  # LR rows: the cubic's 2 and the symmetric padding's edge
+    margin = 4
     for r0 in range(0, h, BAND_LR_ROWS):
         r1 = min(h, r0 + BAND_LR_ROWS)
         a, b = max(0, r0 - margin), min(h, r1 + margin)
