@@ -21,11 +21,13 @@ def dihedral(x: torch.Tensor, t: int) -> torch.Tensor:
     """One of the 8 rotations/flips of (..., H, W): t in 0..7 (t & 3 quarter turns, t & 4 flip)."""
     if t & 4:
         x = x.flip(-1)
-    return torch.rot90(x, t & 3, dims=(-2, -1))
+    # rot90 by 0 copies: t = 0 (inference's one pass) returns x itself, a full-size copy less.
+    return torch.rot90(x, t & 3, dims=(-2, -1)) if t & 3 else x
 
 
 def dihedral_inverse(x: torch.Tensor, t: int) -> torch.Tensor:
-    x = torch.rot90(x, -(t & 3), dims=(-2, -1))
+    if t & 3:
+        x = torch.rot90(x, -(t & 3), dims=(-2, -1))
     if t & 4:
         x = x.flip(-1)
     return x

@@ -22,9 +22,9 @@ LARGE_INPUT_PIXELS = 2_000_000
 
 
 # Peak memory: about this much plus this much per output megapixel (3000x2000 and 6000x4000 at x2, the fast
-# preset: 1387 and 3508 MiB, docs/studies/fast_engine.md section 8).
-_MEMORY_BASE_MIB = 700.0
-_MEMORY_PER_OUTPUT_MP_MIB = 29.5
+# preset: 1388 and 3196 MiB, docs/studies/fast_engine.md section 8).
+_MEMORY_BASE_MIB = 790.0
+_MEMORY_PER_OUTPUT_MP_MIB = 25.0
 
 
 def rough_memory_gib(h: int, w: int, scale: int) -> float:
