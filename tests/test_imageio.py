@@ -275,3 +275,26 @@ def test_geotiff_transformation_matrix_follows_the_scale(tmp_path):
     old = np.array(m).reshape(4, 4)
     # The far corner (8, 8) of the input raster is the far corner (32, 32) of the output: the same place.
     assert np.allclose(new @ [32, 32, 0, 1], old @ [8, 8, 0, 1])
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_16bit_png_is_turned_upright_as_pillow_turns_8bit(tmp_path, orientation):
+    import png
+    from PIL import ImageOps
+
+    arr = _rgb(10, 30)
+    im = Image.fromarray(arr)
+    exif = im.getexif()
+    exif[0x0112] = orientation
+    im.info["exif"] = exif.tobytes()
+    upright = np.asarray(ImageOps.exif_transpose(im))
+    buf = tmp_path / "plain.png"  # a 16-bit PNG of the same pixels, with the orientation in an eXIf chunk
+    with open(buf, "wb") as f:
+        png.Writer(width=30, height=10, bitdepth=16, greyscale=False).write(f, (arr.astype(np.uint16) * 257).reshape(10, -1))
+    with open(buf, "rb") as f:
+        chunks = list(png.Reader(file=f).chunks())
+    with open(tmp_path / "o.png", "wb") as f:
+        png.write_chunks(f, chunks[:1] + [(b"eXIf", exif.tobytes()[6:])] + chunks[1:])
+    pic = read_image(tmp_path / "o.png")
+    assert pic.bit_depth == 16
+    assert np.array_equal(np.round(pic.pixels * 255).astype(np.uint8), upright)

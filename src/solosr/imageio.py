@@ -114,7 +114,31 @@ def _exif_for(meta: Metadata, width: int, height: int) -> bytes | None:
         return None
 
 
-def _read_metadata(im: Image.Image, transposed: bool) -> Metadata:
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (1-8) a viewer would apply; 1 where there is none or it cannot be read."""
+    try:
+        value = int(im.getexif().get(_ORIENTATION, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block: the pixels as stored
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+# Pillow's exif_transpose for (H,W[,C]) arrays, by EXIF orientation: what the readers that are not
+# Pillow's (pypng, tifffile) need so every format comes out upright.
+_ORIENT = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+           5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1), 7: lambda a: np.rot90(a, 2).swapaxes(0, 1),
+           8: lambda a: np.rot90(a, 1)}
+
+
+def _upright(pic: "Picture", orientation: int) -> "Picture":
+    turn = _ORIENT.get(orientation)
+    if turn is None:
+        return pic
+    alpha = None if pic.alpha is None else np.ascontiguousarray(turn(pic.alpha))
+    return replace(pic, pixels=np.ascontiguousarray(turn(pic.pixels)), alpha=alpha)
+
+
+def _read_metadata(im: Image.Image) -> Metadata:
     """EXIF, dpi and GeoTIFF tags from an opened (not necessarily decoded) Pillow image."""
     exif_bytes = None
     try:  # a TIFF's "EXIF" in Pillow is its own first directory (structure, not camera data): not kept
@@ -130,7 +154,7 @@ def _read_metadata(im: Image.Image, transposed: bool) -> Metadata:
     if dpi is not None:
         try:
             dpi = (float(dpi[0]), float(dpi[1]))
-            dpi = None if min(dpi) <= 0 else (dpi[::-1] if transposed else dpi)
+            dpi = None if min(dpi) <= 0 else (dpi[::-1] if _orientation(im) in (5, 6, 7, 8) else dpi)
         except (TypeError, ValueError, IndexError):
             dpi = None
     geo: list[tuple[int, tuple]] = []
@@ -148,14 +172,16 @@ def _read_metadata(im: Image.Image, transposed: bool) -> Metadata:
     return Metadata(exif_bytes, dpi, tuple(geo), point)
 
 
-def _header_metadata(path: Path) -> tuple[Metadata, bytes | None]:
-    """Metadata and ICC profile of a file whose pixels another reader decodes (16-bit PNG, TIFF)."""
-    try:
-        with Image.open(path) as im:
-            orient = im.getexif().get(_ORIENTATION, 1) if im.format != "TIFF" else 1
-            return _read_metadata(im, orient in (5, 6, 7, 8)), im.info.get("icc_profile")
-    except Exception:  # noqa: BLE001 - metadata is kept where Pillow can read it; pixels never depend on it
-        return Metadata(), None
+def _open_header(path: Path, max_pixels: int) -> tuple[Metadata, bytes | None, int]:
+    """For a file whose pixels another reader decodes (16-bit PNG, TIFF): refuse it over `max_pixels` from
+    its header, before decoding; its metadata, ICC profile and EXIF orientation."""
+    with Image.open(path) as im:
+        if im.width * im.height > max_pixels:
+            raise ValueError(_over_limit(im.width, im.height, max_pixels))
+        try:
+            return _read_metadata(im), im.info.get("icc_profile"), _orientation(im)
+        except Exception:  # noqa: BLE001 - metadata is kept where Pillow can read it; pixels never depend on it
+            return Metadata(), None, _orientation(im)
 
 
 class ImageError(ValueError):
@@ -189,11 +215,6 @@ def _png_bit_depth(head: bytes) -> int | None:
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 26:
         return head[24]
     return None
-
-
-def _png_size(head: bytes) -> tuple[int, int]:
-    w, h = struct.unpack(">II", head[16:24])
-    return h, w
 
 
 def _from_integer(arr: np.ndarray, bit_depth: int) -> np.ndarray:
@@ -281,7 +302,7 @@ def _read_pillow(path: Path, max_pixels: int) -> Picture:
         if im.format == "JPEG" and tables:
             quality = jpeg_quality_from_table(tables[min(tables)])
         im.load()
-        meta = _read_metadata(im, im.getexif().get(_ORIENTATION, 1) in (5, 6, 7, 8))
+        meta = _read_metadata(im)
         im = ImageOps.exif_transpose(im)
         mode = im.mode
         if mode == "P":
@@ -332,22 +353,13 @@ def _decode(path: Path, max_pixels: int) -> Picture:
     with open(path, "rb") as f:
         head = f.read(32)
     pic = None
-    if _png_bit_depth(head) == 16:
-        h, w = _png_size(head)
-        if h * w > max_pixels:
-            raise ValueError(_over_limit(w, h, max_pixels))
-        pic = _read_png16(path)
-        meta, icc = _header_metadata(path)
-        pic = replace(pic, meta=meta, icc_profile=icc)
-    elif head[:4] in (b"II*\x00", b"MM\x00*"):
-        with Image.open(path) as im:  # header only, to refuse bombs before decoding
-            if im.width * im.height > max_pixels:
-                raise ValueError(_over_limit(im.width, im.height, max_pixels))
-        pic = _read_tiff(path)
+    png16, tiff = _png_bit_depth(head) == 16, head[:4] in (b"II*\x00", b"MM\x00*")
+    if png16 or tiff:
+        meta, icc, orientation = _open_header(path, max_pixels)
+        pic = _read_png16(path) if png16 else _read_tiff(path)
         if pic is not None:
-            meta, icc = _header_metadata(path)
-            pic = replace(pic, meta=meta, icc_profile=icc)
-    if pic is None:
+            pic = replace(_upright(pic, orientation), meta=meta, icc_profile=icc)
+    if pic is None:  # and TIFFs tifffile cannot decode
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # over max_pixels: refused below
             pic = _read_pillow(path, max_pixels)
