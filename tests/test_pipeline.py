@@ -235,3 +235,34 @@ def test_back_projection_in_bands_equals_the_whole_image(monkeypatch, h, w, scal
     banded = base.clone()
     infer._add_upscaled(banded, residual, scale)
     assert torch.equal(banded, base + imresize(residual, scale=scale, size=(H, W)))
+
+
+def test_a_large_photos_fathers_come_from_its_most_textured_window():
+    img = torch.zeros(1, 120, 300)
+    img[:, 20:100, 180:280] = torch.rand(1, 80, 100, generator=torch.Generator().manual_seed(0))
+    s = PairSampler(img, np.ones((1, 1)), 2, PairsConfig(crop=16, n_father_scales=1, max_pixels=12000),
+                    torch.Generator().manual_seed(0))
+    (father,) = s.fathers
+    assert father.shape[1] * father.shape[2] <= 12000 and father.shape[2] / father.shape[1] == pytest.approx(2.5, 0.05)
+    assert father.std() > 0.2  # the window sits on the textured part
+    assert s.pixels == 120 * 300  # the training length still follows the whole photo
+    whole = PairSampler(img, np.ones((1, 1)), 2, PairsConfig(crop=16, n_father_scales=1), torch.Generator())
+    assert whole.fathers[0].shape == img.shape  # under the limit: the photo itself
+
+
+def test_textured_window_scores_a_large_image_in_blocks(monkeypatch):
+    from solosr import pairs
+
+    img = np.zeros((400, 600), np.float32)
+    img[203:283, 341:461] = np.random.default_rng(0).random((80, 120))
+    exact = pairs.textured_window(img, 80, 120)
+    monkeypatch.setattr(pairs, "TEXTURE_CELLS", 4000)  # blocks of 7x7 pixels
+    y, x, h, w = pairs.textured_window(img, 80, 120)
+    assert exact == (203, 341, 80, 120) and (h, w) == (80, 120) and abs(y - 203) < 7 and abs(x - 341) < 7
+
+
+def test_upscale_leaves_its_input_as_it_was(photo, tiny_cfg):
+    pic = solosr.imageio.Picture(photo[:40, :40].copy())
+    before = pic.pixels.copy()
+    out = solosr.upscale(pic, 2, config=tiny_cfg, kernel="bicubic")
+    assert np.array_equal(pic.pixels, before) and out.picture.pixels.flags.c_contiguous

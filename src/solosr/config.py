@@ -53,6 +53,7 @@ class PairsConfig:
     batch: int = 4
     min_father_scale: float = 0.5  # fathers are the image and copies downscaled to this
     n_father_scales: int = 6
+    max_pixels: int = 2_000_000  # fathers from the most textured window of this many pixels (settings.md#fathers_window)
     gradient_weight: float = 0.8  # share of crops drawn by gradient magnitude, rest uniform
     noise_sigma: float = 0.0  # Gaussian noise (0-1 scale) added to every son, as the input carries
     jpeg_quality: int = 0  # re-compress every son as JPEG at this quality (0: off)

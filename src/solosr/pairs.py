@@ -7,6 +7,7 @@ own orientation. Crops are drawn with probability rising with the image gradient
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -54,18 +55,41 @@ def son_input(son: torch.Tensor, scale: int, size: tuple[int, ...]) -> torch.Ten
     return imresize(son, scale=scale, size=size)
 
 
+TEXTURE_CELLS = 1 << 20  # textured_window scores a larger image in blocks: about this many, not every pixel
+
+
 def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tuple[int, int, int, int]:
-    """(y, x, h, w) of the LR window (height x width, clipped to the image) with the most gradient energy."""
-    g = np.asarray(lr, dtype=np.float64)
-    g = g.mean(-1) if g.ndim == 3 else g
-    h, w = min(height, g.shape[0]), min(width or height, g.shape[1])
+    """(y, x, h, w) of the LR window (height x width, clipped to the image) with the most gradient energy.
+
+    `lr` is (H,W) or (H,W,C). An image over TEXTURE_CELLS pixels is scored in square blocks (positions on
+    the blocks' grid): a large photo costs two float32 copies of it and a small array, not float64 copies.
+    """
+    g = np.asarray(lr)
+    g = g.mean(-1, dtype=np.float32) if g.ndim == 3 else g.astype(np.float32, copy=False)
+    H, W = g.shape
+    h, w = min(height, H), min(width or height, W)
+    b = max(1, math.isqrt(H * W // TEXTURE_CELLS))  # block side
     energy = np.zeros_like(g)
     energy[:, 1:] += np.abs(np.diff(g, axis=1))
     energy[1:, :] += np.abs(np.diff(g, axis=0))
+    del g
+    for axis in (0, 1):  # sums over b x b blocks, float64
+        energy = np.add.reduceat(energy, np.arange(0, energy.shape[axis], b), axis=axis, dtype=np.float64)
+    hb, wb = max(1, h // b), max(1, w // b)  # the window's size in whole blocks
     c = np.pad(energy.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
-    sums = c[h:, w:] - c[:-h, w:] - c[h:, :-w] + c[:-h, :-w]
-    y, x = np.unravel_index(int(np.argmax(sums)), sums.shape)
-    return int(y), int(x), h, w
+    sums = c[hb:, wb:] - c[:-hb, wb:] - c[hb:, :-wb] + c[:-hb, :-wb]
+    by, bx = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return min(int(by) * b, H - h), min(int(bx) * b, W - w), h, w
+
+
+def fathers_window(image: torch.Tensor, max_pixels: int) -> tuple[slice, slice]:
+    """Rows and columns of the most textured window of (C,H,W) `image` with the image's shape and at most
+    `max_pixels` pixels (settings.md#fathers_window)."""
+    h, w = image.shape[-2:]
+    hh = max(1, min(h, math.isqrt(max_pixels * h // w)))
+    ww = max(1, min(w, max_pixels // hh))
+    y, x, hh, ww = textured_window(image.mean(0).cpu().numpy(), hh, ww)
+    return slice(y, y + hh), slice(x, x + ww)
 
 
 def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
@@ -96,6 +120,9 @@ class PairSampler:
         self.kernel = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=image.device)
         c, h, w = image.shape
         self.pixels = h * w
+        if 0 < cfg.max_pixels < h * w:  # a large photo: fathers from its most textured window
+            image = image[(slice(None), *fathers_window(image, cfg.max_pixels))]
+            h, w = image.shape[-2:]
         # Margin around each crop so the blur and the cubic upsampling see real pixels, not padding.
         kmargin = self.kernel.shape[0] // 2 + 2 * scale
         self.margin = int(math.ceil(kmargin / scale)) * scale
@@ -109,49 +136,59 @@ class PairSampler:
         if crop < 2 * scale:
             raise ValueError(f"image of {h}x{w} is too small to learn from at x{scale}")
         self.crop = crop
-        full = crop + 2 * self.margin
-        self.fathers: list[torch.Tensor] = []
+        self.image = image
+
+    @functools.cached_property
+    def pyramid(self) -> tuple[list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
+        """(fathers, their crop-position CDFs, the probability of each father), made at the first draw: a
+        sampler used only for `validation_pair` (kd's student) never builds them."""
+        full = self.crop + 2 * self.margin
+        fathers: list[torch.Tensor] = []
         # Per father, the cumulative distribution of crop positions: a draw is a binary search, where
         # torch.multinomial reads every weight (170 ms a crop for a 6-megapixel father).
-        self.cdfs: list[torch.Tensor] = []
-        scales = np.linspace(1.0, cfg.min_father_scale, max(cfg.n_father_scales, 1))
+        cdfs: list[torch.Tensor] = []
+        scales = np.linspace(1.0, self.cfg.min_father_scale, max(self.cfg.n_father_scales, 1))
         for fs in scales:
-            father = image if fs == 1.0 else imresize(image, scale=float(fs))
+            father = self.image if fs == 1.0 else imresize(self.image, scale=float(fs))
             if min(father.shape[-2:]) < full:
                 continue
-            self.fathers.append(father)
+            fathers.append(father)
             g = _gradient_map(father, full)  # (H-full+1, W-full+1): one value per crop position
             p = g.flatten()
             p = p / p.sum().clamp_min(1e-12)
-            mix = cfg.gradient_weight
+            mix = self.cfg.gradient_weight
             p = mix * p + (1 - mix) / p.numel()
-            self.cdfs.append(torch.cumsum(p.cpu().double(), 0))  # drawn with the CPU generator
+            cdfs.append(torch.cumsum(p.cpu().double(), 0))  # drawn with the CPU generator
         # Larger fathers hold more of the image; weight them by area.
-        areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in self.fathers])
-        self.father_p = areas / areas.sum()
+        areas = torch.tensor([float(f.shape[-1] * f.shape[-2]) for f in fathers])
+        return fathers, cdfs, areas / areas.sum()
+
+    @property
+    def fathers(self) -> list[torch.Tensor]:
+        return self.pyramid[0]
 
     def sample(self, batch: int | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """A batch (son, son_up, father): (B,C,crop/s,crop/s), (B,C,crop,crop), (B,C,crop,crop)."""
         batch = batch or self.cfg.batch
         full = self.crop + 2 * self.margin
-        which = torch.multinomial(self.father_p, batch, replacement=True, generator=self.gen)
+        fathers, cdfs, father_p = self.pyramid
+        which = torch.multinomial(father_p, batch, replacement=True, generator=self.gen)
         crops = []
         for i in which.tolist():
-            father = self.fathers[i]
-            cdf = self.cdfs[i]
+            father, cdf = fathers[i], cdfs[i]
             u = torch.rand((), generator=self.gen, dtype=torch.float64) * cdf[-1]
             pos = min(int(torch.searchsorted(cdf, u, right=True)), cdf.numel() - 1)
             ncols = father.shape[-1] - full + 1
             y, x = divmod(pos, ncols)
             t = int(torch.randint(8, (1,), generator=self.gen))
             crops.append(dihedral(father[:, y:y + full, x:x + full], t))
-        fathers = torch.stack(crops)
-        sons = self.corrupt(degrade(fathers, self.kernel, self.scale))
-        son_up = son_input(sons, self.scale, fathers.shape[-2:])
+        batch_fathers = torch.stack(crops)
+        sons = self.corrupt(degrade(batch_fathers, self.kernel, self.scale))
+        son_up = son_input(sons, self.scale, batch_fathers.shape[-2:])
         m, s, c = self.margin, self.scale, self.crop
         sl = (Ellipsis, slice(m, m + c), slice(m, m + c))
         son = sons[..., m // s:(m + c) // s, m // s:(m + c) // s]
-        return son.contiguous(), son_up[sl].contiguous(), fathers[sl].contiguous()
+        return son.contiguous(), son_up[sl].contiguous(), batch_fathers[sl].contiguous()
 
     def corrupt(self, sons: torch.Tensor) -> torch.Tensor:
         """Give the sons the input's own noise and JPEG compression, so the net learns to remove them."""
