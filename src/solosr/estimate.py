@@ -38,11 +38,11 @@ MIN_SIDE = 8  # pixels: below this there is nothing to learn a kernel or a netwo
 
 @dataclass
 class KernelEstimate:
-    """Result of `estimate_kernel`. `kernel` is centred for `scale`; `lr_down` is (y ⊛ k)↓s."""
+    """Result of `estimate_kernel`. `kernel` is centred for `scale` (the image's degraded copy, (y ⊛ k)↓s, is
+    `resize.degrade_np(image, kernel, scale)`)."""
 
     kernel: np.ndarray
     scale: int
-    lr_down: np.ndarray | None
     confidence: float
     iterations: int
     seconds: float
@@ -97,9 +97,10 @@ def estimate_noise(img: np.ndarray) -> float:
     pixels (which hide noise) are left out. The channels' median is returned: the noise that
     `PairsConfig.noise_sigma` adds to each channel of the sons. Accepts (H,W) or (H,W,C).
     """
-    img = np.asarray(img, dtype=np.float64)
+    img = np.asarray(img)
     channels = [img] if img.ndim == 2 else [img[..., c] for c in range(min(img.shape[-1], 3))]
-    return float(np.median([_channel_noise(c) for c in channels]))
+    # One channel at a time in float64: a large photo's peak is one channel's copy, not the image's.
+    return float(np.median([_channel_noise(c.astype(np.float64)) for c in channels]))
 
 
 def blockiness(lum: np.ndarray) -> float:
@@ -330,9 +331,12 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
         cfg = dataclasses.replace(cfg, fit_evals=round(cfg.fit_evals * e), fit_queries=round(cfg.fit_queries * e),
                                   fit_database=round(cfg.fit_database * e))
     t0 = time.perf_counter()
-    lum = luminance(lr)
     noise = estimate_noise(lr)
-    block = blockiness(lum)
+    # A large image is read in its centre: JPEG blocks within 1024 px (on the 8x8 grid), the kernel in max_side.
+    y8, x8 = max(0, (h - 1024) // 2) // 8 * 8, max(0, (w - 1024) // 2) // 8 * 8
+    block = blockiness(luminance(lr[y8:y8 + 1024, x8:x8 + 1024]))
+    y0, x0 = max(0, (h - cfg.max_side) // 2), max(0, (w - cfg.max_side) // 2)
+    lum = luminance(lr[y0:y0 + cfg.max_side, x0:x0 + cfg.max_side])
     step = 2 if scale == 4 else scale
     ksize = cfg.kernel_size + (4 if scale == 3 else 0)
     init = center_kernel(gaussian_kernel(ksize, cfg.init_sigma * (1.5 if scale == 3 else 1.0)), step)
@@ -343,18 +347,12 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
         k = compose_x2_to_x4(k_step) if scale == 4 else center_kernel(k_step, scale)
         if fallback:
             log.info("kernel estimation fell back to %s", fallback)
-        down = degrade(torch.from_numpy(np.ascontiguousarray(np.atleast_3d(lr).transpose(2, 0, 1),
-                                                             dtype=np.float32))[None], k, scale)[0]
-        return KernelEstimate(k, scale, down.permute(1, 2, 0).numpy(), confidence, iters,
+        return KernelEstimate(k, scale, confidence, iters,
                               time.perf_counter() - t0, noise, block > 1.15, block, fallback, list(history),
                               kernel_x2=center_kernel(k_step, 2) if scale == 4 else None)
 
-    h, w = lum.shape
     if min(h, w) < cfg.min_side:
         return finish(init, 0.0, 0, f"a Gaussian (image {w}x{h} is too small to estimate a kernel)")
-    if h > cfg.max_side or w > cfg.max_side:
-        y0, x0 = max(0, (h - cfg.max_side) // 2), max(0, (w - cfg.max_side) // 2)
-        lum = lum[y0:y0 + cfg.max_side, x0:x0 + cfg.max_side]
     if noise > 0.04:
         return finish(init, 0.0, 0, f"a Gaussian (image too noisy: sigma {noise * 255:.1f}/255)")
     rng = np.random.default_rng(cfg.seed)

@@ -389,17 +389,20 @@ def _read_checked(path: Path, max_pixels: int) -> Picture:
 
 
 def _to_integer(a: np.ndarray, bit_depth: int) -> np.ndarray:
-    t = np.clip(a, 0, 1)  # one float copy, then in place: a large output's peak memory
-    t *= 2**bit_depth - 1
-    np.round(t, out=t)
-    return t.astype(np.uint16 if bit_depth == 16 else np.uint8)
+    """[0,1] floats to 8 or 16 bits, in blocks of rows: a float copy of a block, not of a large output."""
+    out = np.empty(a.shape, np.uint16 if bit_depth == 16 else np.uint8)
+    rows = max(1, (1 << 22) // max(1, a[0].size))
+    for r in range(0, a.shape[0], rows):
+        t = np.clip(a[r:r + rows], 0, 1)
+        t *= 2**bit_depth - 1
+        out[r:r + rows] = np.round(t, out=t)
+    return out
 
 
 def _merge(pic: Picture, bit_depth: int, keep_alpha: bool) -> np.ndarray:
-    a = pic.pixels
-    if keep_alpha and pic.alpha is not None:
-        a = np.concatenate([a, pic.alpha[..., None]], axis=-1)
-    a = _to_integer(a, bit_depth)
+    a = _to_integer(pic.pixels, bit_depth)
+    if keep_alpha and pic.alpha is not None:  # joined as integers: no float copy of the whole output
+        a = np.concatenate([a, _to_integer(pic.alpha[..., None], bit_depth)], axis=-1)
     return a[..., 0] if a.shape[-1] == 1 else a
 
 

@@ -27,7 +27,7 @@ def _tiles(n: int, tile: int) -> list[tuple[int, int]]:
 @torch.no_grad()
 def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int = 0, amp: bool = True,
               device: torch.device | None = None, on_tile=None) -> torch.Tensor:
-    """Run `net` on the LR image (C,h,w) -> (C, h*s, w*s), float32 on the CPU.
+    """Run `net` on the LR image (C,h,w) -> (C, h*s, w*s), float32 on the CPU, stored channels last.
 
     With `tile` > 0 the LR image is cut into tiles of about that side, each with enough margin
     for the upsampling and the net's receptive field, so the result equals the untiled one.
@@ -37,7 +37,8 @@ def apply_net(net: torch.nn.Module, lr: torch.Tensor, scale: int, *, tile: int =
     c, h, w = lr.shape
     radius = getattr(net, "receptive_radius", 16)
     margin = math.ceil(radius / scale) + 3  # + the cubic's reach of 2 LR pixels
-    out = torch.empty(c, h * scale, w * scale)
+    # Laid out (H,W,C) and seen as (C,H,W): the (H,W,C) array the image is returned as is this one, not a copy.
+    out = torch.empty(h * scale, w * scale, c).permute(2, 0, 1)
     tiles = [(y, x) for y in _tiles(h, tile) for x in _tiles(w, tile)]
     for i, ((y0, y1), (x0, x1)) in enumerate(tiles):
         ya, yb = max(0, y0 - margin), min(h, y1 + margin)
@@ -63,8 +64,9 @@ def back_project(sr: torch.Tensor, lr: torch.Tensor, kernel: np.ndarray, scale: 
     k = torch.as_tensor(np.asarray(kernel, dtype=np.float32))
     sr = sr[None] if in_place else sr[None].clone()
     for _ in range(iters):
-        residual = lr[None] - degrade(sr, k, scale)
+        residual = degrade(sr, k, scale).neg_().add_(lr[None])  # lr - degraded, in the degraded copy's memory
         _add_upscaled(sr, residual, scale)
+        del residual  # before the next step's: one LR-size residual at a time
     return sr[0]
 
 

@@ -159,7 +159,7 @@ def upscale(
         run.warnings.append(f"kernel estimation fell back to {estimate.fallback}")
     run.cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate,
                                                                                         pic.jpeg_quality)))
-    lr = torch.from_numpy(np.ascontiguousarray(pic.pixels.transpose(2, 0, 1)))
+    lr = torch.from_numpy(pic.pixels).permute(2, 0, 1)  # a view (never written to): no copy of a large photo
     sr, used = _upscale_steps(lr, _steps(scale, k, kernel, kernel_x2, estimate, run.cfg), k, scale, run)
     sr = within_input_range(sr, lr)
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def upscale(
     run.timings["infer"] += time.perf_counter() - t0
     run.timings["total"] = time.perf_counter() - t_start
 
-    out = pic.with_pixels(np.ascontiguousarray(sr.numpy().transpose(1, 2, 0)), alpha)
+    out = pic.with_pixels(np.ascontiguousarray(sr.permute(1, 2, 0).numpy()), alpha)  # no copy: infer lays it out so
     return Result(
         image=out if kind == "picture" else picture_to_array(out, kind),
         picture=out, kernel=k, scale=scale, config=used, device=str(dev),
