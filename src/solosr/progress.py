@@ -14,17 +14,19 @@ from .imageio import Picture
 Progress = Callable[[str, int, int], None]
 
 # A rough run-time model for the up-front estimate of a large input (fast preset, 2 threads, AVX2 fp32):
-# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md (320x320
-# and 3000x2000 at x2, 256x256 at x4; x3 between, not measured).
+# seconds = fixed + per_hr_mp * output megapixels, fitted to docs/results/fast_engine_epyc.md (320x320 at
+# x2, 256x256 at x4; x3 between, not measured) and docs/studies/fast_engine.md section 8 (3000x2000 and
+# 6000x4000 at x2: 94-102 s and 190 s, which this puts at 83 and 227).
 _ESTIMATE_FIXED_S = {2: 35.0, 3: 50.0, 4: 70.0}
-_ESTIMATE_PER_HR_MP_S = 4.3
+_ESTIMATE_PER_HR_MP_S = 2.0
 LARGE_INPUT_PIXELS = 2_000_000
 
 
-# Peak memory: about this much plus this much per output megapixel (3000x2000 and 6000x4000 at x2, the fast
-# preset: 1388 and 3196 MiB, docs/studies/fast_engine.md section 8).
-_MEMORY_BASE_MIB = 790.0
-_MEMORY_PER_OUTPUT_MP_MIB = 25.0
+# Peak memory: about this much plus this much per output megapixel: the float result and its 8-bit copy at
+# writing; the rest is bounded (4096x4096 and 6000x4000 at x2, the fast preset: 1927 and 2468 MiB,
+# docs/studies/fast_engine.md section 8).
+_MEMORY_BASE_MIB = 585.0
+_MEMORY_PER_OUTPUT_MP_MIB = 20.0
 
 
 def rough_memory_gib(h: int, w: int, scale: int) -> float:
