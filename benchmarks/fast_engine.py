@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,7 +145,7 @@ def main() -> None:
                 cmd = solosr_command(path, s, tmp / "out", shlex.split(extra))
                 walls = sorted(t["wall_s"] for t in runs[name])
                 r = {"case": case, "config": name, "source": src or "this checkout", "options": extra,
-                     "wall_s": walls[len(walls) // 2], "peak_rss_mib": max(t["peak_rss_mib"] for t in runs[name]),
+                     "wall_s": round(statistics.median(walls), 1), "peak_rss_mib": max(t["peak_rss_mib"] for t in runs[name]),
                      **({"wall_s_all": walls} if len(walls) > 1 else {})}
                 if not args.no_flops and w * h <= 512 * 512 and f"{name}:{case}" not in args.skip_flops:
                     r["gflops"] = round(counted_flops(cmd, run_env), 1)
