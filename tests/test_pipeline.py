@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -266,3 +268,7 @@ def test_upscale_leaves_its_input_as_it_was(photo, tiny_cfg):
     before = pic.pixels.copy()
     out = solosr.upscale(pic, 2, config=tiny_cfg, kernel="bicubic")
     assert np.array_equal(pic.pixels, before) and out.picture.pixels.flags.c_contiguous
+    pic.pixels.flags.writeable = False  # read-only pixels are copied: torch would warn on them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solosr.upscale(pic, 2, config=tiny_cfg, kernel="bicubic")

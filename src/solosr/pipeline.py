@@ -159,7 +159,8 @@ def upscale(
         run.warnings.append(f"kernel estimation fell back to {estimate.fallback}")
     run.cfg = cfg.replace(pairs=dataclasses.replace(cfg.pairs, **_degradation_extras(noise, jpeg, estimate,
                                                                                         pic.jpeg_quality)))
-    lr = torch.from_numpy(pic.pixels).permute(2, 0, 1)  # a view (never written to): no copy of a large photo
+    # A view (never written to): no copy of a large photo; a read-only array is copied (torch warns on it).
+    lr = torch.from_numpy(pic.pixels if pic.pixels.flags.writeable else pic.pixels.copy()).permute(2, 0, 1)
     sr, used = _upscale_steps(lr, _steps(scale, k, kernel, kernel_x2, estimate, run.cfg), k, scale, run)
     sr = within_input_range(sr, lr)
     t0 = time.perf_counter()
