@@ -218,7 +218,9 @@ def _png_bit_depth(head: bytes) -> int | None:
 
 
 def _from_integer(arr: np.ndarray, bit_depth: int) -> np.ndarray:
-    return arr.astype(np.float32) / float(2**bit_depth - 1)
+    a = arr.astype(np.float32)
+    a /= 2**bit_depth - 1  # in place: one float copy of a large photo, not two
+    return a
 
 
 def _split(arr: np.ndarray, bit_depth: int, has_alpha: bool, icc=None) -> Picture:
