@@ -1,9 +1,9 @@
 """Peak memory of `solosr upscale -s 2` against input size (issue 5: <= 4 GiB at 2048x2048, growing no
 faster than the output pixel count).
 
-    .venv/bin/python benchmarks/memory.py -o docs/results                 # 512, 1024, 2048; the default preset
+    .venv/bin/python benchmarks/memory.py --sizes 512 1024 2048 4096 -o docs/results   # the default preset
 
-(`docs/results/memory.md` was made with `-p balanced`, the default preset then.)
+(`docs/results/memory.md` was made so, 2026-12-08: 5 min on 2 cores.)
 
 Whole-process peak RSS from `/usr/bin/time -v`, inputs made as in speed.py. Training is cut to
 `--iters` iterations: its memory does not grow with its length (fixed-size crops), so this measures
