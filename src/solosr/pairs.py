@@ -1,6 +1,7 @@
 """Internal training pairs (DESIGN stage 2): HR fathers from the image itself, LR sons by the kernel.
 
-Fathers are the image and bicubic-downscaled copies of it; a crop of a father is turned by one of
+Fathers are the image (a photo over `PairsConfig.max_pixels`: its most textured window of that size)
+and bicubic-downscaled copies of it; a crop of a father is turned by one of
 the 8 rotations/flips *before* it is degraded, so every son carries the image's own kernel in its
 own orientation. Crops are drawn with probability rising with the image gradient.
 """
