@@ -143,3 +143,13 @@ def test_the_run_config_carries_the_estimators_settings(astronaut_hr, monkeypatc
         solosr.upscale(lr, 2, config=cfg, device="cpu")
     assert seen == [cfg.estimate]
     assert solosr.preset("fast").to_dict()["estimate"]["method"] == "gaussian"  # and run.json shows them
+
+
+def test_a_large_photo_with_a_flat_centre_is_read_where_it_has_texture(astronaut_hr):
+    # Larger than max_side, its centre a flat sky: the estimate moves to the textured window, no fallback.
+    cfg = EstimateConfig(max_side=96, fit_evals=10)
+    textured = degrade_np(astronaut_hr, center_kernel(gaussian_kernel(11, 1.4), 2), 2)
+    lr = np.full((320, 320, 3), 0.5, np.float32)
+    lr[:96, :96] = textured[:96, :96]  # the centre crop (112..208) sees none of it
+    assert estimate_kernel(lr, 2, cfg).fallback is None
+    assert estimate_kernel(np.full((320, 320, 3), 0.5, np.float32), 2, cfg).fallback is not None

@@ -29,6 +29,7 @@ import torch
 
 from .config import EstimateConfig
 from .kernels import center_kernel, compose_x2_to_x4, gaussian_kernel, warp_kernel
+from .pairs import textured_window
 from .resize import degrade
 
 log = logging.getLogger(__name__)
@@ -357,6 +358,12 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
         return finish(init, 0.0, 0, f"a Gaussian (image too noisy: sigma {noise * 255:.1f}/255)")
     rng = np.random.default_rng(cfg.seed)
     obj = RecurrenceObjective(lum, step, cfg, rng)
+    if obj.texture < cfg.min_texture and max(h, w) > cfg.max_side:
+        # A large photo's centre can be sky or a wall: then its most textured window.
+        y0, x0, hh, ww = textured_window(lr, cfg.max_side)
+        lum = luminance(lr[y0:y0 + hh, x0:x0 + ww])
+        rng = np.random.default_rng(cfg.seed)
+        obj = RecurrenceObjective(lum, step, cfg, rng)
     if obj.texture < cfg.min_texture:
         return finish(init, 0.0, 0, "a Gaussian (image too flat to estimate a kernel)")
     start_err = obj(init)
