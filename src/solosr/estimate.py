@@ -315,6 +315,13 @@ def refine_by_recurrence(lum: np.ndarray, k: np.ndarray, step: int, cfg: Estimat
     return k
 
 
+def _centre(img: np.ndarray, side: int, grid: int = 1) -> np.ndarray:
+    """The middle side x side of (H,W[,C]) `img` (all of a shorter axis), its corner on a multiple of `grid`."""
+    h, w = img.shape[:2]
+    y, x = max(0, (h - side) // 2) // grid * grid, max(0, (w - side) // 2) // grid * grid
+    return img[y:y + side, x:x + side]
+
+
 def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = None) -> KernelEstimate:
     """Estimate the SR kernel of `lr` ((H,W[,C]) float in [0,1]) for `scale` (2, 3 or 4).
 
@@ -334,10 +341,8 @@ def estimate_kernel(lr: np.ndarray, scale: int, cfg: EstimateConfig | None = Non
     t0 = time.perf_counter()
     noise = estimate_noise(lr)
     # A large image is read in its centre: JPEG blocks within 1024 px (on the 8x8 grid), the kernel in max_side.
-    y8, x8 = max(0, (h - 1024) // 2) // 8 * 8, max(0, (w - 1024) // 2) // 8 * 8
-    block = blockiness(luminance(lr[y8:y8 + 1024, x8:x8 + 1024]))
-    y0, x0 = max(0, (h - cfg.max_side) // 2), max(0, (w - cfg.max_side) // 2)
-    lum = luminance(lr[y0:y0 + cfg.max_side, x0:x0 + cfg.max_side])
+    block = blockiness(luminance(_centre(lr, 1024, grid=8)))
+    lum = luminance(_centre(lr, cfg.max_side))
     step = 2 if scale == 4 else scale
     ksize = cfg.kernel_size + (4 if scale == 3 else 0)
     init = center_kernel(gaussian_kernel(ksize, cfg.init_sigma * (1.5 if scale == 3 else 1.0)), step)

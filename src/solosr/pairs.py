@@ -83,14 +83,11 @@ def textured_window(lr: np.ndarray, height: int, width: int | None = None) -> tu
     return min(int(by) * b, H - h), min(int(bx) * b, W - w), h, w
 
 
-def fathers_window(image: torch.Tensor, max_pixels: int) -> tuple[slice, slice]:
-    """Rows and columns of the most textured window of (C,H,W) `image` with the image's shape and at most
-    `max_pixels` pixels (settings.md#fathers_window)."""
-    h, w = image.shape[-2:]
+def window_shape(h: int, w: int, max_pixels: int) -> tuple[int, int]:
+    """The (height, width) of at most `max_pixels` pixels with the shape of an h x w image
+    (a large photo's fathers come from its most textured window of this size: settings.md#fathers_window)."""
     hh = max(1, min(h, math.isqrt(max_pixels * h // w)))
-    ww = max(1, min(w, max_pixels // hh))
-    y, x, hh, ww = textured_window(image.mean(0).cpu().numpy(), hh, ww)
-    return slice(y, y + hh), slice(x, x + ww)
+    return hh, max(1, min(w, max_pixels // hh))
 
 
 def _gradient_map(img: torch.Tensor, box: int) -> torch.Tensor:
@@ -121,9 +118,10 @@ class PairSampler:
         self.kernel = torch.as_tensor(np.asarray(kernel, dtype=np.float32), device=image.device)
         c, h, w = image.shape
         self.pixels = h * w
-        if 0 < cfg.max_pixels < h * w:  # a large photo: fathers from its most textured window
-            image = image[(slice(None), *fathers_window(image, cfg.max_pixels))]
-            h, w = image.shape[-2:]
+        # A large photo: fathers from its most textured window of this size, found at the first draw.
+        self.window = window_shape(h, w, cfg.max_pixels) if 0 < cfg.max_pixels < h * w else None
+        if self.window is not None:
+            h, w = self.window
         # Margin around each crop so the blur and the cubic upsampling see real pixels, not padding.
         kmargin = self.kernel.shape[0] // 2 + 2 * scale
         self.margin = int(math.ceil(kmargin / scale)) * scale
@@ -144,13 +142,17 @@ class PairSampler:
         """(fathers, their crop-position CDFs, the probability of each father), made at the first draw: a
         sampler used only for `validation_pair` (kd's student) never builds them."""
         full = self.crop + 2 * self.margin
+        image = self.image
+        if self.window is not None:
+            y, x, hh, ww = textured_window(image.mean(0).cpu().numpy(), *self.window)
+            image = image[:, y:y + hh, x:x + ww]
         fathers: list[torch.Tensor] = []
         # Per father, the cumulative distribution of crop positions: a draw is a binary search, where
         # torch.multinomial reads every weight (170 ms a crop for a 6-megapixel father).
         cdfs: list[torch.Tensor] = []
         scales = np.linspace(1.0, self.cfg.min_father_scale, max(self.cfg.n_father_scales, 1))
         for fs in scales:
-            father = self.image if fs == 1.0 else imresize(self.image, scale=float(fs))
+            father = image if fs == 1.0 else imresize(image, scale=float(fs))
             if min(father.shape[-2:]) < full:
                 continue
             fathers.append(father)
